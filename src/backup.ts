@@ -1,0 +1,251 @@
+import type { DocSpaceClient } from './docspace/client.js'
+import { errorMessage } from './errors.js'
+import type { ActionInputs } from './inputs.js'
+import { applyProgress, outputStatus, type BackupReport } from './report.js'
+import type { RetryPolicy } from './retry.js'
+import { ActionFailure, startOrAttach } from './start.js'
+import { storageTypeName } from './storage.js'
+import { formatDuration, type Now, type Sleep } from './time.js'
+import {
+  classifyProgress,
+  waitForBackup,
+  type WaitLogger,
+  type WaitResult
+} from './wait.js'
+
+export interface BackupDependencies {
+  client: Pick<
+    DocSpaceClient,
+    'getBackupProgress' | 'startBackup' | 'getBackupHistory'
+  >
+  /** Cancels the portal's backup; works after the signal has aborted. */
+  cancelBackup: () => Promise<boolean>
+  now: Now
+  sleep: Sleep
+  random: () => number
+  retryPolicy: RetryPolicy
+  log: WaitLogger
+  group: <T>(name: string, work: () => Promise<T>) => Promise<T>
+  signal?: AbortSignal
+}
+
+/**
+ * Starts (or attaches to) a backup, waits for it when asked, and fills
+ * `report` as it goes, so the outputs are right whatever ends the step.
+ * Throws ActionFailure, or the request error, when the step must fail.
+ */
+export async function runBackup(
+  inputs: ActionInputs,
+  deps: BackupDependencies,
+  report: BackupReport
+): Promise<void> {
+  const startedAt = deps.now()
+  const deadline = startedAt + inputs.timeoutSeconds * 1000
+  const waitFor = (taskId: string) =>
+    waitForBackup({
+      getProgress: () => deps.client.getBackupProgress(inputs.dump),
+      taskId,
+      pollIntervalMs: inputs.pollIntervalSeconds * 1000,
+      deadline,
+      now: deps.now,
+      sleep: deps.sleep,
+      log: deps.log,
+      signal: deps.signal
+    })
+
+  const outcome = await deps.group('Starting backup', () =>
+    startOrAttach({
+      client: deps.client,
+      body: {
+        storageType: inputs.storageType,
+        storageParams: inputs.storageParams,
+        dump: inputs.dump
+      },
+      context: {
+        dump: inputs.dump,
+        storageTypeName: storageTypeName(inputs.storageType)
+      },
+      ifRunning: inputs.ifRunning,
+      waitForOther: other => waitFor(other.taskId),
+      retryPolicy: deps.retryPolicy,
+      sleep: deps.sleep,
+      random: deps.random,
+      log: message => deps.log.info(message),
+      signal: deps.signal
+    })
+  )
+  const elapsed = () => deps.now() - startedAt
+  const updateDuration = () => {
+    report.durationSeconds = Math.round(elapsed() / 1000)
+  }
+
+  if (outcome.kind === 'not-started') {
+    updateDuration()
+    report.status = outputStatus(outcome.other.state)
+    throw new ActionFailure(
+      `Another backup (task ${outcome.otherTaskId}) was still running when ` +
+        `the step ${outcome.other.state === 'aborted' ? 'was cancelled' : `timed out after ${formatDuration(elapsed())}`}, ` +
+        'so this backup was not started. It was not cancelled, because it ' +
+        'is not ours.'
+    )
+  }
+
+  report.origin = outcome.kind
+  applyProgress(report, outcome.progress, inputs.portalUrl)
+  report.status = outputStatus(
+    classifyProgress(outcome.progress, outcome.progress.taskId)
+  )
+  if (!inputs.wait) {
+    updateDuration()
+    deps.log.info(
+      `Backup task ${report.taskId} is ${report.status}; not waiting for it ` +
+        '(wait: false).'
+    )
+    return
+  }
+
+  const result = await deps.group('Waiting for backup', () =>
+    waitFor(outcome.progress.taskId)
+  )
+  await finish(inputs, deps, report, result)
+  updateDuration()
+  deps.log.info(
+    `Backup task ${report.taskId}: ${report.status} in ` +
+      `${formatDuration(elapsed())}` +
+      (report.fileName ? `, file ${report.fileName}.` : '.')
+  )
+}
+
+/** Records how the wait ended; throws ActionFailure unless it succeeded. */
+async function finish(
+  inputs: ActionInputs,
+  deps: BackupDependencies,
+  report: BackupReport,
+  result: WaitResult
+): Promise<void> {
+  if (result.progress) {
+    applyProgress(report, result.progress, inputs.portalUrl)
+  }
+  report.status = outputStatus(result.state)
+  const task = `Backup task ${report.taskId}`
+
+  switch (result.state) {
+    case 'completed':
+      await readHistory(inputs, deps, report)
+      if (report.warning !== '') {
+        deps.log.warning(
+          `The backup completed with a warning: ${report.warning}`
+        )
+      }
+      return
+    case 'failed':
+      throw new ActionFailure(
+        `${task} failed on the portal: ${report.error || 'no error message'}`
+      )
+    case 'canceled':
+      throw new ActionFailure(
+        `${task} was cancelled on the portal` +
+          (report.warning ? ` (${report.warning}).` : '.')
+      )
+    case 'vanished':
+      report.error = `${task} is no longer on the portal.`
+      throw new ActionFailure(
+        `${report.error} It was cancelled from the portal, expired, or was ` +
+          'removed by another start.'
+      )
+    case 'replaced':
+      report.error = `${task} was replaced by another backup job.`
+      throw new ActionFailure(
+        `${report.error} Someone (a user, a schedule or another workflow) ` +
+          'started a new backup after this one was removed.'
+      )
+    case 'timed-out':
+      await cancelIfAsked(inputs, deps, report, 'timed-out')
+      report.error ||= `Timed out after ${inputs.timeoutSeconds}s.`
+      throw new ActionFailure(
+        `${task} did not finish within timeout (${formatDuration(inputs.timeoutSeconds * 1000)}); ` +
+          `it was at ${report.progress}%. ${cancelAdvice(inputs)}`
+      )
+    case 'aborted':
+      await cancelIfAsked(inputs, deps, report, 'aborted')
+      throw new ActionFailure(
+        `The workflow run was cancelled while ${task} was at ` +
+          `${report.progress}%. ${cancelAdvice(inputs)}`
+      )
+    default:
+      throw new ActionFailure(
+        `${task} ended in an unexpected state: ${result.state}.`
+      )
+  }
+}
+
+function cancelAdvice(inputs: ActionInputs): string {
+  return inputs.cancelIfUnfinished
+    ? ''
+    : 'The backup goes on on the portal; set cancel-if-unfinished: true to ' +
+        'cancel it in this case.'
+}
+
+async function cancelIfAsked(
+  inputs: ActionInputs,
+  deps: BackupDependencies,
+  report: BackupReport,
+  reason: 'timed-out' | 'aborted'
+): Promise<void> {
+  if (!inputs.cancelIfUnfinished) {
+    return
+  }
+
+  try {
+    const cancelled = await deps.cancelBackup()
+    deps.log.info(
+      cancelled
+        ? `Cancelled backup task ${report.taskId} on the portal.`
+        : 'The portal had no unfinished backup to cancel.'
+    )
+    if (cancelled && reason === 'aborted') {
+      report.status = 'canceled'
+    }
+  } catch (error) {
+    deps.log.warning(`Cancelling the backup failed: ${errorMessage(error)}`)
+  }
+}
+
+/** Fills the file name and expiry from the history record of the task. */
+async function readHistory(
+  inputs: ActionInputs,
+  deps: BackupDependencies,
+  report: BackupReport
+): Promise<void> {
+  try {
+    const records = await deps.client.getBackupHistory(inputs.dump)
+    const record = records.find(entry => entry.id === report.taskId)
+    if (!record) {
+      deps.log.info(
+        `The backup history has no record of task ${report.taskId}.`
+      )
+      return
+    }
+    report.fileName = record.fileName
+    report.expiresOn = parseExpiry(record.expiresOn)
+  } catch (error) {
+    deps.log.warning(
+      `Reading the backup history failed, so file-name and expires-on are ` +
+        `empty: ${errorMessage(error)}`
+    )
+  }
+}
+
+/**
+ * Converts DocSpace's offset-less UTC time to ISO 8601. `0001-01-01…`
+ * (DateTime.MinValue) means the backup does not expire, and gives ''.
+ */
+export function parseExpiry(value: string | undefined): string {
+  if (!value || value.startsWith('0001-01-01')) {
+    return ''
+  }
+  const hasZone = /(?:Z|[+-]\d{2}:?\d{2})$/i.test(value)
+  const time = Date.parse(hasZone ? value : `${value}Z`)
+
+  return Number.isNaN(time) ? '' : new Date(time).toISOString()
+}

@@ -1,0 +1,104 @@
+import * as core from '@actions/core'
+import { runBackup } from './backup.js'
+import { DocSpaceClient } from './docspace/client.js'
+import { errorMessage } from './errors.js'
+import { InputError, readInputs, type ActionInputs } from './inputs.js'
+import { emptyReport, setOutputs, writeSummary } from './report.js'
+import { DEFAULT_RETRY_POLICY } from './retry.js'
+import { storageTypeName } from './storage.js'
+import { realNow, realSleep } from './time.js'
+
+/** Time left for cancelling after SIGINT: the runner sends SIGTERM 7.5 s later. */
+const CANCEL_REQUEST_TIMEOUT_MS = 5000
+
+/** Runs the action: read inputs, start, wait, report. */
+export async function run(signal?: AbortSignal): Promise<void> {
+  const report = emptyReport()
+  const secrets: string[] = []
+
+  try {
+    const { inputs, warnings } = readInputs()
+    secrets.push(inputs.apiKey, authorizationHeader(inputs.apiKey))
+    warnings.forEach(warning => core.warning(warning))
+    describeInputs(inputs, report)
+
+    await runBackup(inputs, createDependencies(inputs, signal), report)
+  } catch (error) {
+    if (error instanceof InputError) {
+      report.error = error.message
+    } else {
+      report.error ||= errorMessage(error)
+    }
+    core.setFailed(errorMessage(error))
+  } finally {
+    secrets.push(report.link)
+    setOutputs(report)
+    await writeSummary(report, secrets).catch((error: unknown) =>
+      core.warning(`Writing the job summary failed: ${errorMessage(error)}`)
+    )
+  }
+}
+
+/**
+ * Returns the `Authorization` value: `Bearer <key>`, or the value as it is
+ * when it already starts with `Bearer `. Masks both forms first.
+ */
+export function authorizationHeader(apiKey: string): string {
+  const header = /^bearer /i.test(apiKey) ? apiKey : `Bearer ${apiKey}`
+  core.setSecret(apiKey)
+  core.setSecret(header)
+  return header
+}
+
+function describeInputs(
+  inputs: ActionInputs,
+  report: ReturnType<typeof emptyReport>
+): void {
+  report.portalHost = inputs.portalUrl.host
+  report.storageTypeName = storageTypeName(inputs.storageType)
+  report.dump = inputs.dump
+  core.debug(
+    `portal-url=${inputs.portalUrl.href} storage-type=${report.storageTypeName} ` +
+      `storage-params keys=[${inputs.storageParams.map(param => param.key).join(', ')}] ` +
+      `dump=${inputs.dump} wait=${inputs.wait} timeout=${inputs.timeoutSeconds}s ` +
+      `poll-interval=${inputs.pollIntervalSeconds}s if-running=${inputs.ifRunning} ` +
+      `cancel-if-unfinished=${inputs.cancelIfUnfinished}`
+  )
+}
+
+function createDependencies(
+  inputs: ActionInputs,
+  signal: AbortSignal | undefined
+) {
+  const authorization = authorizationHeader(inputs.apiKey)
+  const log = {
+    info: (message: string) => core.info(message),
+    warning: (message: string) => core.warning(message)
+  }
+  const client = new DocSpaceClient({
+    baseUrl: inputs.portalUrl,
+    authorization,
+    log: log.info,
+    signal
+  })
+  // Without the run's signal, so that it still works after a cancellation.
+  const cancelClient = new DocSpaceClient({
+    baseUrl: inputs.portalUrl,
+    authorization,
+    requestTimeoutMs: CANCEL_REQUEST_TIMEOUT_MS,
+    retryPolicy: { ...DEFAULT_RETRY_POLICY, maxAttempts: 1 },
+    log: log.info
+  })
+
+  return {
+    client,
+    cancelBackup: () => cancelClient.cancelBackup(),
+    now: realNow,
+    sleep: realSleep,
+    random: Math.random,
+    retryPolicy: DEFAULT_RETRY_POLICY,
+    log,
+    group: core.group,
+    signal
+  }
+}
