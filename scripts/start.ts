@@ -1,0 +1,71 @@
+// Runs the bundled action once, as the GitHub runner would, and prints its
+// log, outputs and job summary. Against the DocSpace simulator on 127.0.0.1
+// by default; against a real portal when DOCSPACE_URL and DOCSPACE_API_KEY
+// are set. Other inputs can be given as INPUT_<NAME> variables, e.g.
+// `INPUT_STORAGE-TYPE=Documents`.
+import { startSimulator, type Simulator } from '../simulator/server.js'
+import { renderLog, runAction } from './lib/run-action.js'
+
+const DEFAULT_INPUTS = {
+  'storage-type': 'DataStore',
+  'poll-interval': '1s',
+  timeout: '10m'
+}
+
+async function main(): Promise<void> {
+  const portalUrl = process.env.DOCSPACE_URL
+  const apiKey = process.env.DOCSPACE_API_KEY
+  let simulator: Simulator | undefined
+
+  if (!portalUrl || !apiKey) {
+    simulator = await startSimulator({ queuedMs: 1000, jobMs: 6000 })
+    console.log(`DocSpace simulator listening on ${simulator.url}`)
+  } else {
+    console.log(`Running against ${new URL(portalUrl).origin}`)
+  }
+
+  try {
+    const run = await runAction({
+      inputs: {
+        ...DEFAULT_INPUTS,
+        ...inputsFromEnvironment(),
+        'portal-url': simulator?.url ?? portalUrl!,
+        'api-key': simulator?.apiKey ?? apiKey!
+      }
+    })
+    printRun(run.stdout, run.outputs, run.summary)
+    console.log(`\nExit code: ${run.exitCode}`)
+    process.exitCode = run.exitCode ?? 1
+  } finally {
+    await simulator?.close()
+  }
+}
+
+/** Inputs given as INPUT_<NAME> variables, by their action.yml names. */
+function inputsFromEnvironment(): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(process.env)
+      .filter(([name]) => name.startsWith('INPUT_'))
+      .map(([name, value]) => [name.slice(6).toLowerCase(), value ?? ''])
+  )
+}
+
+function printRun(
+  stdout: string,
+  outputs: Record<string, string>,
+  summary: string
+): void {
+  console.log('\n--- Log ---')
+  console.log(renderLog(stdout).trimEnd())
+
+  console.log('\n--- Outputs ---')
+  for (const [name, value] of Object.entries(outputs)) {
+    // The link is a signed URL: the runner masks it, and so does this.
+    console.log(`${name}: ${name === 'link' && value ? '***' : value}`)
+  }
+
+  console.log('\n--- Job summary ---')
+  console.log(summary.trim())
+}
+
+await main()
