@@ -31532,7 +31532,8 @@ class DocSpaceHttpError extends DocSpaceError {
         const hint = details.hint ? `: ${details.hint}` : '';
         super(request, `${request.method} ${request.path} failed with ` +
             `${details.status}${server}${hint}`, {
-            outcomeUnknown: details.status >= 500,
+            outcomeUnknown: details.status >= 500 &&
+                (details.status !== 500 || !details.fromApplication),
             retryable: RETRYABLE_STATUSES.has(details.status)
         });
         this.name = 'DocSpaceHttpError';
@@ -31909,7 +31910,7 @@ async function startOnce(options, previousTaskId) {
             failure = new Error('startbackup returned no job.');
         }
         catch (error) {
-            if (!isUnclear(error) || attempt >= retryPolicy.maxAttempts) {
+            if (!isUnclear(error)) {
                 throw error;
             }
             failure = error;
@@ -32026,6 +32027,12 @@ function parseJsonParams(text) {
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
         return { error: 'storage-params: the JSON value must be an object.' };
     }
+    const duplicate = Object.keys(parsed).find(key => countJsonKey(text, key) > 1);
+    if (duplicate !== undefined) {
+        return {
+            error: `storage-params: the key '${duplicate}' is given more than once.`
+        };
+    }
     const params = [];
     for (const [key, value] of Object.entries(parsed)) {
         if (!['string', 'number', 'boolean'].includes(typeof value)) {
@@ -32037,6 +32044,11 @@ function parseJsonParams(text) {
         params.push({ key: key.trim(), value: String(value) });
     }
     return { value: params };
+}
+/** Counts `"key":` in JSON text; JSON.parse silently keeps the last one. */
+function countJsonKey(text, key) {
+    const escaped = JSON.stringify(key).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    return text.match(new RegExp(`${escaped}\\s*:`, 'g'))?.length ?? 0;
 }
 function parseLineParams(text) {
     const params = [];
@@ -32144,6 +32156,14 @@ function requireKey(params, key, typeName, example) {
  */
 async function runBackup(inputs, deps, report) {
     const startedAt = deps.now();
+    try {
+        await startAndWait(inputs, deps, report, startedAt);
+    }
+    finally {
+        report.durationSeconds = Math.round((deps.now() - startedAt) / 1000);
+    }
+}
+async function startAndWait(inputs, deps, report, startedAt) {
     const deadline = startedAt + inputs.timeoutSeconds * 1000;
     const waitFor = (taskId) => waitForBackup({
         getProgress: () => deps.client.getBackupProgress(inputs.dump),
@@ -32155,7 +32175,32 @@ async function runBackup(inputs, deps, report) {
         log: deps.log,
         signal: deps.signal
     });
-    const outcome = await deps.group('Starting backup', () => startOrAttach({
+    const outcome = await deps.group('Starting backup', () => start(inputs, deps, waitFor));
+    if (outcome.kind === 'not-started') {
+        report.status = outputStatus(outcome.other.state);
+        const when = outcome.other.state === 'aborted'
+            ? 'was cancelled'
+            : `timed out after ${formatDuration(deps.now() - startedAt)}`;
+        throw new ActionFailure(`Another backup (task ${outcome.otherTaskId}) was still running when ` +
+            `the step ${when}, so this backup was not started. The other ` +
+            'backup was not cancelled, because this step did not start it.');
+    }
+    report.origin = outcome.kind;
+    applyProgress(report, outcome.progress, inputs.portalUrl);
+    report.status = outputStatus(classifyProgress(outcome.progress, outcome.progress.taskId));
+    if (!inputs.wait) {
+        deps.log.info(`Backup task ${report.taskId} is ${report.status}; not waiting for it ` +
+            '(wait: false).');
+        return;
+    }
+    const result = await deps.group('Waiting for backup', () => waitFor(outcome.progress.taskId));
+    await finish(inputs, deps, report, result);
+    deps.log.info(`Backup task ${report.taskId}: ${report.status} in ` +
+        `${formatDuration(deps.now() - startedAt)}` +
+        (report.fileName ? `, file ${report.fileName}.` : '.'));
+}
+function start(inputs, deps, waitFor) {
+    return startOrAttach({
         client: deps.client,
         body: {
             storageType: inputs.storageType,
@@ -32173,34 +32218,7 @@ async function runBackup(inputs, deps, report) {
         random: deps.random,
         log: message => deps.log.info(message),
         signal: deps.signal
-    }));
-    const elapsed = () => deps.now() - startedAt;
-    const updateDuration = () => {
-        report.durationSeconds = Math.round(elapsed() / 1000);
-    };
-    if (outcome.kind === 'not-started') {
-        updateDuration();
-        report.status = outputStatus(outcome.other.state);
-        throw new ActionFailure(`Another backup (task ${outcome.otherTaskId}) was still running when ` +
-            `the step ${outcome.other.state === 'aborted' ? 'was cancelled' : `timed out after ${formatDuration(elapsed())}`}, ` +
-            'so this backup was not started. It was not cancelled, because it ' +
-            'is not ours.');
-    }
-    report.origin = outcome.kind;
-    applyProgress(report, outcome.progress, inputs.portalUrl);
-    report.status = outputStatus(classifyProgress(outcome.progress, outcome.progress.taskId));
-    if (!inputs.wait) {
-        updateDuration();
-        deps.log.info(`Backup task ${report.taskId} is ${report.status}; not waiting for it ` +
-            '(wait: false).');
-        return;
-    }
-    const result = await deps.group('Waiting for backup', () => waitFor(outcome.progress.taskId));
-    await finish(inputs, deps, report, result);
-    updateDuration();
-    deps.log.info(`Backup task ${report.taskId}: ${report.status} in ` +
-        `${formatDuration(elapsed())}` +
-        (report.fileName ? `, file ${report.fileName}.` : '.'));
+    });
 }
 /** Records how the wait ended; throws ActionFailure unless it succeeded. */
 async function finish(inputs, deps, report, result) {
@@ -41861,14 +41879,21 @@ const backupHistoryRecordSchema = looseObject({
     createdOn: schemas_string().optional(),
     expiresOn: schemas_string().optional()
 });
-/** The body of every DocSpace API answer. `response` is left out when null. */
+/**
+ * The body of every DocSpace API answer. `response` is left out when null,
+ * but `status` (0 or 1) and `statusCode` are always there, which tells an
+ * envelope from other JSON.
+ */
 const envelopeSchema = looseObject({
     response: unknown().optional(),
     count: schemas_number().optional(),
     status: schemas_number().optional(),
     statusCode: schemas_number().optional(),
     error: unknown().optional()
-});
+})
+    .refine(body => body.status !== undefined ||
+    body.statusCode !== undefined ||
+    body.error !== undefined, { message: 'not a DocSpace envelope: no status, statusCode or error' });
 /** The `error` object of an error envelope; `stack` is never shown. */
 const envelopeErrorSchema = looseObject({
     message: schemas_string().nullish()
@@ -41968,15 +41993,17 @@ function readEnvelope(request, raw, context) {
     const bodyIsError = envelope.success &&
         (envelope.data.error !== undefined || envelope.data.status === 1);
     if (raw.status < 200 || raw.status > 299 || bodyIsError) {
+        // A 2xx error body carries its real status in statusCode.
         const status = raw.status >= 200 && raw.status <= 299
-            ? (envelope.data?.statusCode ?? 500)
+            ? (envelope.data?.statusCode ?? raw.status)
             : raw.status;
         const serverMessage = extractServerMessage(raw.body, json);
         throw new DocSpaceHttpError(request, {
             status,
             serverMessage,
             hint: hintFor(status, serverMessage, raw.body.trim() === '', context),
-            retryAfterSeconds: parseRetryAfter(raw.headers['retry-after'])
+            retryAfterSeconds: parseRetryAfter(raw.headers['retry-after']),
+            fromApplication: bodyIsError
         });
     }
     if (!envelope.success) {
@@ -42010,16 +42037,14 @@ function parseJson(body) {
  */
 function extractServerMessage(body, json) {
     const envelope = envelopeSchema.safeParse(json);
+    const error = envelopeErrorSchema.safeParse(envelope.data?.error);
+    const problem = validationProblemSchema.safeParse(envelope.data?.response ?? json);
     let message = '';
-    if (envelope.success) {
-        const error = envelopeErrorSchema.safeParse(envelope.data.error);
-        const problem = validationProblemSchema.safeParse(envelope.data.response ?? json);
-        if (error.success && error.data.message) {
-            message = error.data.message;
-        }
-        else if (problem.success) {
-            message = describeProblem(problem.data);
-        }
+    if (error.success && error.data.message) {
+        message = error.data.message;
+    }
+    else if (json !== undefined && problem.success) {
+        message = describeProblem(problem.data);
     }
     else if (/^\s*</.test(body)) {
         message = `(HTML page: ${htmlTitle(body)})`;
@@ -42371,9 +42396,13 @@ function readInputs(getInput = name => core_getInput(name)) {
     const wait = take(parseBoolean('wait', getInput('wait'), true), true);
     const cancelIfUnfinished = take(parseBoolean('cancel-if-unfinished', getInput('cancel-if-unfinished'), false), false);
     const ifRunning = take(parseIfRunning(getInput('if-running')), 'queue');
-    const timeoutSeconds = take(parseDurationInput('timeout', getInput('timeout'), '1h'), 3600);
-    const pollIntervalSeconds = take(parseDurationInput('poll-interval', getInput('poll-interval'), '5s'), 5);
-    problems.push(...checkTimes(timeoutSeconds, pollIntervalSeconds));
+    const timeout = parseDurationInput('timeout', getInput('timeout'), '1h');
+    const pollInterval = parseDurationInput('poll-interval', getInput('poll-interval'), '5s');
+    const timeoutSeconds = take(timeout, 0);
+    const pollIntervalSeconds = take(pollInterval, 0);
+    if ('value' in timeout && 'value' in pollInterval) {
+        problems.push(...checkTimes(timeoutSeconds, pollIntervalSeconds));
+    }
     const downloadPath = getInput('download-path').trim();
     if (downloadPath !== '' && storageType !== undefined) {
         problems.push(...checkDownloadable(storageType, wait));

@@ -40,6 +40,19 @@ export async function runBackup(
   report: BackupReport
 ): Promise<void> {
   const startedAt = deps.now()
+  try {
+    await startAndWait(inputs, deps, report, startedAt)
+  } finally {
+    report.durationSeconds = Math.round((deps.now() - startedAt) / 1000)
+  }
+}
+
+async function startAndWait(
+  inputs: ActionInputs,
+  deps: BackupDependencies,
+  report: BackupReport,
+  startedAt: number
+): Promise<void> {
   const deadline = startedAt + inputs.timeoutSeconds * 1000
   const waitFor = (taskId: string) =>
     waitForBackup({
@@ -54,39 +67,18 @@ export async function runBackup(
     })
 
   const outcome = await deps.group('Starting backup', () =>
-    startOrAttach({
-      client: deps.client,
-      body: {
-        storageType: inputs.storageType,
-        storageParams: inputs.storageParams,
-        dump: inputs.dump
-      },
-      context: {
-        dump: inputs.dump,
-        storageTypeName: storageTypeName(inputs.storageType)
-      },
-      ifRunning: inputs.ifRunning,
-      waitForOther: other => waitFor(other.taskId),
-      retryPolicy: deps.retryPolicy,
-      sleep: deps.sleep,
-      random: deps.random,
-      log: message => deps.log.info(message),
-      signal: deps.signal
-    })
+    start(inputs, deps, waitFor)
   )
-  const elapsed = () => deps.now() - startedAt
-  const updateDuration = () => {
-    report.durationSeconds = Math.round(elapsed() / 1000)
-  }
-
   if (outcome.kind === 'not-started') {
-    updateDuration()
     report.status = outputStatus(outcome.other.state)
+    const when =
+      outcome.other.state === 'aborted'
+        ? 'was cancelled'
+        : `timed out after ${formatDuration(deps.now() - startedAt)}`
     throw new ActionFailure(
       `Another backup (task ${outcome.otherTaskId}) was still running when ` +
-        `the step ${outcome.other.state === 'aborted' ? 'was cancelled' : `timed out after ${formatDuration(elapsed())}`}, ` +
-        'so this backup was not started. It was not cancelled, because it ' +
-        'is not ours.'
+        `the step ${when}, so this backup was not started. The other ` +
+        'backup was not cancelled, because this step did not start it.'
     )
   }
 
@@ -96,7 +88,6 @@ export async function runBackup(
     classifyProgress(outcome.progress, outcome.progress.taskId)
   )
   if (!inputs.wait) {
-    updateDuration()
     deps.log.info(
       `Backup task ${report.taskId} is ${report.status}; not waiting for it ` +
         '(wait: false).'
@@ -108,12 +99,37 @@ export async function runBackup(
     waitFor(outcome.progress.taskId)
   )
   await finish(inputs, deps, report, result)
-  updateDuration()
   deps.log.info(
     `Backup task ${report.taskId}: ${report.status} in ` +
-      `${formatDuration(elapsed())}` +
+      `${formatDuration(deps.now() - startedAt)}` +
       (report.fileName ? `, file ${report.fileName}.` : '.')
   )
+}
+
+function start(
+  inputs: ActionInputs,
+  deps: BackupDependencies,
+  waitFor: (taskId: string) => Promise<WaitResult>
+) {
+  return startOrAttach({
+    client: deps.client,
+    body: {
+      storageType: inputs.storageType,
+      storageParams: inputs.storageParams,
+      dump: inputs.dump
+    },
+    context: {
+      dump: inputs.dump,
+      storageTypeName: storageTypeName(inputs.storageType)
+    },
+    ifRunning: inputs.ifRunning,
+    waitForOther: other => waitFor(other.taskId),
+    retryPolicy: deps.retryPolicy,
+    sleep: deps.sleep,
+    random: deps.random,
+    log: message => deps.log.info(message),
+    signal: deps.signal
+  })
 }
 
 /** Records how the wait ended; throws ActionFailure unless it succeeded. */

@@ -95,15 +95,17 @@ export function readInputs(getInput: GetInput = name => core.getInput(name)): {
     false
   )
   const ifRunning = take(parseIfRunning(getInput('if-running')), 'queue')
-  const timeoutSeconds = take(
-    parseDurationInput('timeout', getInput('timeout'), '1h'),
-    3600
+  const timeout = parseDurationInput('timeout', getInput('timeout'), '1h')
+  const pollInterval = parseDurationInput(
+    'poll-interval',
+    getInput('poll-interval'),
+    '5s'
   )
-  const pollIntervalSeconds = take(
-    parseDurationInput('poll-interval', getInput('poll-interval'), '5s'),
-    5
-  )
-  problems.push(...checkTimes(timeoutSeconds, pollIntervalSeconds))
+  const timeoutSeconds = take(timeout, 0)
+  const pollIntervalSeconds = take(pollInterval, 0)
+  if ('value' in timeout && 'value' in pollInterval) {
+    problems.push(...checkTimes(timeoutSeconds, pollIntervalSeconds))
+  }
 
   const downloadPath = getInput('download-path').trim()
   if (downloadPath !== '' && storageType !== undefined) {

@@ -96,7 +96,7 @@ async function startOnce(
       }
       failure = new Error('startbackup returned no job.')
     } catch (error) {
-      if (!isUnclear(error) || attempt >= retryPolicy.maxAttempts) {
+      if (!isUnclear(error)) {
         throw error
       }
       failure = error

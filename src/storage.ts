@@ -109,6 +109,13 @@ function parseJsonParams(text: string): ParseResult<StorageParam[]> {
     return { error: 'storage-params: the JSON value must be an object.' }
   }
 
+  const duplicate = Object.keys(parsed).find(key => countJsonKey(text, key) > 1)
+  if (duplicate !== undefined) {
+    return {
+      error: `storage-params: the key '${duplicate}' is given more than once.`
+    }
+  }
+
   const params: StorageParam[] = []
   for (const [key, value] of Object.entries(parsed)) {
     if (!['string', 'number', 'boolean'].includes(typeof value)) {
@@ -122,6 +129,12 @@ function parseJsonParams(text: string): ParseResult<StorageParam[]> {
   }
 
   return { value: params }
+}
+
+/** Counts `"key":` in JSON text; JSON.parse silently keeps the last one. */
+function countJsonKey(text: string, key: string): number {
+  const escaped = JSON.stringify(key).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  return text.match(new RegExp(`${escaped}\\s*:`, 'g'))?.length ?? 0
 }
 
 function parseLineParams(text: string): ParseResult<StorageParam[]> {

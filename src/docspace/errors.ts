@@ -46,6 +46,11 @@ export class DocSpaceHttpError extends DocSpaceError {
       serverMessage: string
       hint: string
       retryAfterSeconds?: number
+      /**
+       * True when DocSpace itself wrote the error envelope: the request was
+       * handled and failed there, so a 500 is no sign of a lost answer.
+       */
+      fromApplication?: boolean
     }
   ) {
     const server = details.serverMessage ? ` ${details.serverMessage}` : ''
@@ -55,7 +60,9 @@ export class DocSpaceHttpError extends DocSpaceError {
       `${request.method} ${request.path} failed with ` +
         `${details.status}${server}${hint}`,
       {
-        outcomeUnknown: details.status >= 500,
+        outcomeUnknown:
+          details.status >= 500 &&
+          (details.status !== 500 || !details.fromApplication),
         retryable: RETRYABLE_STATUSES.has(details.status)
       }
     )

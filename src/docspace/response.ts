@@ -37,16 +37,18 @@ export function readEnvelope(
     (envelope.data.error !== undefined || envelope.data.status === 1)
 
   if (raw.status < 200 || raw.status > 299 || bodyIsError) {
+    // A 2xx error body carries its real status in statusCode.
     const status =
       raw.status >= 200 && raw.status <= 299
-        ? (envelope.data?.statusCode ?? 500)
+        ? (envelope.data?.statusCode ?? raw.status)
         : raw.status
     const serverMessage = extractServerMessage(raw.body, json)
     throw new DocSpaceHttpError(request, {
       status,
       serverMessage,
       hint: hintFor(status, serverMessage, raw.body.trim() === '', context),
-      retryAfterSeconds: parseRetryAfter(raw.headers['retry-after'])
+      retryAfterSeconds: parseRetryAfter(raw.headers['retry-after']),
+      fromApplication: bodyIsError
     })
   }
 
@@ -87,18 +89,16 @@ function parseJson(body: string): unknown {
  */
 export function extractServerMessage(body: string, json: unknown): string {
   const envelope = envelopeSchema.safeParse(json)
+  const error = envelopeErrorSchema.safeParse(envelope.data?.error)
+  const problem = validationProblemSchema.safeParse(
+    envelope.data?.response ?? json
+  )
   let message = ''
 
-  if (envelope.success) {
-    const error = envelopeErrorSchema.safeParse(envelope.data.error)
-    const problem = validationProblemSchema.safeParse(
-      envelope.data.response ?? json
-    )
-    if (error.success && error.data.message) {
-      message = error.data.message
-    } else if (problem.success) {
-      message = describeProblem(problem.data)
-    }
+  if (error.success && error.data.message) {
+    message = error.data.message
+  } else if (json !== undefined && problem.success) {
+    message = describeProblem(problem.data)
   } else if (/^\s*</.test(body)) {
     message = `(HTML page: ${htmlTitle(body)})`
   } else if (json === undefined && body.trim() !== '') {

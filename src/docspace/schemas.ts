@@ -39,14 +39,26 @@ export const backupHistoryRecordSchema = z.looseObject({
 
 export type BackupHistoryRecord = z.infer<typeof backupHistoryRecordSchema>
 
-/** The body of every DocSpace API answer. `response` is left out when null. */
-export const envelopeSchema = z.looseObject({
-  response: z.unknown().optional(),
-  count: z.number().optional(),
-  status: z.number().optional(),
-  statusCode: z.number().optional(),
-  error: z.unknown().optional()
-})
+/**
+ * The body of every DocSpace API answer. `response` is left out when null,
+ * but `status` (0 or 1) and `statusCode` are always there, which tells an
+ * envelope from other JSON.
+ */
+export const envelopeSchema = z
+  .looseObject({
+    response: z.unknown().optional(),
+    count: z.number().optional(),
+    status: z.number().optional(),
+    statusCode: z.number().optional(),
+    error: z.unknown().optional()
+  })
+  .refine(
+    body =>
+      body.status !== undefined ||
+      body.statusCode !== undefined ||
+      body.error !== undefined,
+    { message: 'not a DocSpace envelope: no status, statusCode or error' }
+  )
 
 /** The `error` object of an error envelope; `stack` is never shown. */
 export const envelopeErrorSchema = z.looseObject({
