@@ -60,6 +60,10 @@ interface RunOptions {
   /** Aborts the run's signal before the getBackupProgress call numbered so. */
   abortAtPoll?: number
   cancelBackup?: () => Promise<boolean>
+  download?: (
+    link: string,
+    fileName: string
+  ) => Promise<{ path: string; size: number }>
 }
 
 /** Runs runBackup with a scripted client, a fake clock and a fresh report. */
@@ -77,9 +81,17 @@ async function run(script: ScriptedClientOptions, options: RunOptions = {}) {
   const log = createRecordingLog()
   const groups: string[] = []
   const cancelBackup = jest.fn(options.cancelBackup ?? (async () => true))
+  const download = jest.fn(
+    options.download ??
+      (async (_link: string, fileName: string) => ({
+        path: `/downloads/${fileName}`,
+        size: 1234
+      }))
+  )
   const deps: BackupDependencies = {
     client,
     cancelBackup,
+    download,
     now: clock.now,
     sleep: clock.sleep,
     random: () => 0.5,
@@ -107,7 +119,17 @@ async function run(script: ScriptedClientOptions, options: RunOptions = {}) {
 
   const elapsedMs = clock.now() - startedAt
 
-  return { error, report, client, clock, elapsedMs, log, groups, cancelBackup }
+  return {
+    error,
+    report,
+    client,
+    clock,
+    elapsedMs,
+    log,
+    groups,
+    cancelBackup,
+    download
+  }
 }
 
 /** Returns the ActionFailure of a run, or fails the test. */
@@ -217,6 +239,69 @@ describe('runBackup', () => {
     expect(result.report.link).toBe(
       'https://portal.example.test/studio/1/backup/a.tar.gz?s=1'
     )
+  })
+
+  it('downloads with download-path', async () => {
+    const link = 'https://portal.example.test/backup/file?sig=abc'
+    const result = await run(
+      {
+        progress: [undefined, completed({ link })],
+        start: [progress()],
+        history: HISTORY
+      },
+      { inputs: { downloadPath: '/downloads/' } }
+    )
+
+    expect(result.error).toBeUndefined()
+    expect(result.download).toHaveBeenCalledWith(
+      link,
+      'portal_2026-03-01.tar.gz'
+    )
+    expect(result.report.archivePath).toBe(
+      '/downloads/portal_2026-03-01.tar.gz'
+    )
+    expect(result.report.archiveSize).toBe('1234')
+    expect(result.groups).toContain('Downloading backup')
+  })
+
+  it('skips the download without download-path', async () => {
+    const result = await run({
+      progress: [undefined, completed({ link: '/backup/file?sig=abc' })],
+      start: [progress()]
+    })
+
+    expect(result.download).not.toHaveBeenCalled()
+    expect(result.report.archivePath).toBe('')
+  })
+
+  it('fails a download without a link', async () => {
+    const result = await run(
+      { progress: [undefined, completed({ link: '' })], start: [progress()] },
+      { inputs: { downloadPath: '/downloads/' } }
+    )
+
+    expect(failureOf(result)).toContain('no download link')
+    expect(result.download).not.toHaveBeenCalled()
+    expect(result.report.status).toBe('completed')
+  })
+
+  it('fails when the download fails', async () => {
+    const result = await run(
+      {
+        progress: [undefined, completed({ link: '/backup/file?sig=abc' })],
+        start: [progress()]
+      },
+      {
+        inputs: { downloadPath: '/downloads/' },
+        download: async () => {
+          throw new Error('Downloading the archive failed with 404.')
+        }
+      }
+    )
+
+    expect(result.error).toBeInstanceOf(Error)
+    expect(result.report.status).toBe('completed')
+    expect(result.report.archivePath).toBe('')
   })
 
   it('fails a failed backup', async () => {

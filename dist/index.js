@@ -28374,7 +28374,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5941);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9807);
 
 // The runner sends SIGINT when a run is cancelled, then SIGTERM about 7.5 s
 // later. Stop waiting on the first, so outputs are set and, when asked, the
@@ -28394,7 +28394,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5941:
+/***/ 9807:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31403,8 +31403,12 @@ function applyProgress(report, progress, portalUrl) {
     report.isCompleted = progress.isCompleted;
     report.error = progress.error;
     report.warning = progress.warning;
-    report.link =
-        progress.link === '' ? '' : absoluteLink(progress.link, portalUrl);
+    if (progress.link !== '') {
+        // The link is a signed URL that anyone may use: mask it before any log.
+        core_setSecret(progress.link);
+        report.link = absoluteLink(progress.link, portalUrl);
+        core_setSecret(report.link);
+    }
 }
 /**
  * Resolves a link against the portal URL: self-hosted portals with disk
@@ -31415,9 +31419,6 @@ function absoluteLink(link, portalUrl) {
 }
 /** Sets every declared output. Call it on every path, failures included. */
 function setOutputs(report) {
-    if (report.link !== '') {
-        core_setSecret(report.link);
-    }
     setOutput('task-id', report.taskId);
     setOutput('status', report.status);
     setOutput('progress', String(report.progress));
@@ -32233,6 +32234,9 @@ async function finish(inputs, deps, report, result) {
             if (report.warning !== '') {
                 deps.log.warning(`The backup completed with a warning: ${report.warning}`);
             }
+            if (inputs.downloadPath !== '') {
+                await deps.group('Downloading backup', () => download(deps, report));
+            }
             return;
         case 'failed':
             throw new ActionFailure(`${task} failed on the portal: ${report.error || 'no error message'}`);
@@ -32259,6 +32263,16 @@ async function finish(inputs, deps, report, result) {
         default:
             throw new ActionFailure(`${task} ended in an unexpected state: ${result.state}.`);
     }
+}
+async function download(deps, report) {
+    if (report.link === '') {
+        throw new ActionFailure(`Backup task ${report.taskId} completed, but the portal returned no ` +
+            'download link, so download-path could not be filled.');
+    }
+    const fileName = report.fileName || `docspace-backup-${report.taskId}.tar.gz`;
+    const archive = await deps.download(report.link, fileName);
+    report.archivePath = archive.path;
+    report.archiveSize = String(archive.size);
 }
 function cancelAdvice(inputs) {
     return inputs.cancelIfUnfinished
@@ -42327,6 +42341,307 @@ function isHttpsUpgrade(from, to) {
         from.hostname === to.hostname);
 }
 
+// EXTERNAL MODULE: external "node:events"
+var external_node_events_ = __nccwpck_require__(8474);
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+;// CONCATENATED MODULE: external "node:stream/promises"
+const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+;// CONCATENATED MODULE: ./src/docspace/download.ts
+
+
+
+
+
+
+
+
+/** The download failed; the message never contains the link. */
+class DownloadError extends Error {
+    constructor(message, options) {
+        super(message, options);
+        this.name = 'DownloadError';
+    }
+}
+const DEFAULT_MAX_ATTEMPTS = 5;
+const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+const DEFAULT_PROGRESS_INTERVAL_MS = 5000;
+const RETRY_BASE_DELAY_MS = 1000;
+/**
+ * Streams the archive to a temporary file beside the target and renames it
+ * once complete, so no partial file ever has the final name. Resumes with
+ * `Range` after a dropped connection and starts over when the server ignores
+ * `Range`. Checks the size against `Content-Length`.
+ */
+async function downloadArchive(options) {
+    const target = await resolveTarget(options.destination, options.fileName);
+    const temporary = (0,external_node_path_namespaceObject.join)((0,external_node_path_namespaceObject.dirname)(target), `.${(0,external_node_path_namespaceObject.basename)(target)}.${process.pid}.partial`);
+    const transfer = new Transfer(options, temporary);
+    try {
+        const size = await transfer.run();
+        await (0,promises_namespaceObject.rename)(temporary, target);
+        options.log(`Saved the archive to ${target} (${size} bytes).`);
+        return { path: target, size };
+    }
+    catch (error) {
+        await (0,promises_namespaceObject.rm)(temporary, { force: true });
+        throw error;
+    }
+}
+/**
+ * Returns the file path to write: inside `destination` when it is a
+ * directory, else `destination` itself. Creates missing parent directories.
+ */
+async function resolveTarget(destination, fileName) {
+    const path = (0,external_node_path_namespaceObject.resolve)(destination);
+    const isDirectory = /[\\/]$/.test(destination) ||
+        (await (0,promises_namespaceObject.stat)(path).then(info => info.isDirectory(), () => false));
+    const target = isDirectory ? (0,external_node_path_namespaceObject.join)(path, safeFileName(fileName)) : path;
+    await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(target), { recursive: true });
+    return target;
+}
+/** Keeps only the last path segment, so a server name cannot leave the directory. */
+function safeFileName(fileName) {
+    const name = (0,external_node_path_namespaceObject.basename)(fileName.replace(/\\/g, '/')).trim();
+    return name === '' || name === '.' || name === '..'
+        ? 'docspace-backup.tar.gz'
+        : name;
+}
+/** One download, across the attempts it takes. */
+class Transfer {
+    options;
+    temporary;
+    written = 0;
+    expectedSize;
+    maxAttempts;
+    constructor(options, temporary) {
+        this.options = options;
+        this.temporary = temporary;
+        this.maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+    }
+    async run() {
+        for (let attempt = 1;; attempt++) {
+            try {
+                await this.attempt();
+                return this.written;
+            }
+            catch (error) {
+                if (!(error instanceof Interrupted) || attempt >= this.maxAttempts) {
+                    throw error instanceof Interrupted
+                        ? new DownloadError(`Downloading the archive failed after ${attempt} attempts: ` +
+                            `${error.message}`, { cause: error.cause })
+                        : error;
+                }
+                const delayMs = RETRY_BASE_DELAY_MS * 2 ** (attempt - 1);
+                this.options.log(`Downloading the archive was interrupted at ${this.written} bytes ` +
+                    `(attempt ${attempt} of ${this.maxAttempts}): ${error.message} ` +
+                    `Resuming in ${formatDuration(delayMs)}.`);
+                await this.options.sleep(delayMs, this.options.signal);
+            }
+        }
+    }
+    async attempt() {
+        const resuming = this.written > 0;
+        const client = new lib_HttpClient('docspace-backup-action', [], {
+            allowRedirects: true,
+            allowRedirectDowngrade: false,
+            keepAlive: false,
+            socketTimeout: this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS
+        });
+        try {
+            const response = await this.request(client, resuming);
+            await this.receive(response.message, resuming);
+        }
+        finally {
+            client.dispose();
+        }
+    }
+    async request(client, resuming) {
+        const headers = {};
+        // A pre-signed link to another host (object storage) gets no key.
+        if (this.options.link.origin === this.options.portalUrl.origin) {
+            headers.Authorization = this.options.authorization;
+        }
+        if (resuming) {
+            headers.Range = `bytes=${this.written}-`;
+        }
+        try {
+            return await client.get(this.options.link.href, headers);
+        }
+        catch (error) {
+            throw new Interrupted(describeError(error), error);
+        }
+    }
+    async receive(message, resuming) {
+        const status = message.statusCode ?? 0;
+        if (status === 416 && resuming) {
+            message.resume();
+            this.finishAfterRangeRejected(message);
+            return;
+        }
+        if (status !== 200 && status !== 206) {
+            message.resume();
+            throw statusError(status);
+        }
+        const appending = status === 206 && resuming;
+        if (resuming && !appending) {
+            this.options.log('The server ignored the Range request; downloading from the start.');
+        }
+        if (!appending) {
+            this.written = 0;
+            await (0,promises_namespaceObject.truncate)(this.temporary).catch(() => undefined);
+        }
+        this.expectedSize = totalSize(message, this.written) ?? this.expectedSize;
+        await this.write(message, appending);
+        if (this.expectedSize !== undefined && this.written !== this.expectedSize) {
+            throw new Interrupted(`received ${this.written} of ${this.expectedSize} bytes.`);
+        }
+    }
+    /** A 416 to a resume: complete only if the server's size is ours. */
+    finishAfterRangeRejected(message) {
+        const total = /\/(\d+)$/.exec(String(message.headers['content-range'] ?? ''))?.[1];
+        if (total !== undefined && Number(total) === this.written) {
+            return;
+        }
+        throw new DownloadError(`The archive's size does not match: the server first declared ` +
+            `${this.expectedSize ?? 'an unknown number of'} bytes, ` +
+            `${this.written} arrived, and it has ${total ?? 'no'} bytes to resume ` +
+            'from. The link may point at a file that changed; run the backup again.');
+    }
+    async write(message, appending) {
+        const progress = new ProgressLog(this.options, this.expectedSize);
+        const counter = new external_node_stream_.Transform({
+            transform: (chunk, _encoding, callback) => {
+                this.written += chunk.length;
+                progress.update(this.written);
+                callback(null, chunk);
+            }
+        });
+        const file = (0,external_node_fs_namespaceObject.createWriteStream)(this.temporary, {
+            flags: appending ? 'a' : 'w'
+        });
+        try {
+            await (0,external_node_stream_promises_namespaceObject.pipeline)(message, counter, file, { signal: this.options.signal });
+        }
+        catch (error) {
+            if (this.options.signal?.aborted) {
+                throw error;
+            }
+            if (isFileError(error)) {
+                throw new DownloadError(`Writing the archive to ${this.temporary} failed: ` +
+                    `${describeFileError(error)}`, { cause: error });
+            }
+            throw new Interrupted(describeError(error), error);
+        }
+        finally {
+            if (!file.closed) {
+                file.destroy();
+                await (0,external_node_events_.once)(file, 'close').catch(() => undefined);
+            }
+        }
+    }
+}
+/** A transfer that stopped early and may resume. */
+class Interrupted extends Error {
+    constructor(message, cause) {
+        super(message, { cause });
+        this.name = 'Interrupted';
+    }
+}
+/** Logs percent, MB/s and time left at most once per interval. */
+class ProgressLog {
+    options;
+    expectedSize;
+    startedAt;
+    lastLoggedAt;
+    constructor(options, expectedSize) {
+        this.options = options;
+        this.expectedSize = expectedSize;
+        this.startedAt = options.now();
+        this.lastLoggedAt = this.startedAt;
+    }
+    update(written) {
+        const now = this.options.now();
+        const interval = this.options.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS;
+        if (now - this.lastLoggedAt < interval) {
+            return;
+        }
+        this.lastLoggedAt = now;
+        const seconds = Math.max((now - this.startedAt) / 1000, 0.001);
+        const bytesPerSecond = written / seconds;
+        const rate = `${(bytesPerSecond / 1e6).toFixed(1)} MB/s`;
+        if (this.expectedSize === undefined || this.expectedSize === 0) {
+            this.options.log(`Downloaded ${megabytes(written)} (${rate}).`);
+            return;
+        }
+        const percent = Math.floor((written / this.expectedSize) * 100);
+        const leftMs = ((this.expectedSize - written) / bytesPerSecond) * 1000;
+        this.options.log(`Downloaded ${percent}% (${megabytes(written)} of ` +
+            `${megabytes(this.expectedSize)}, ${rate}, ` +
+            `${formatDuration(leftMs)} left).`);
+    }
+}
+function megabytes(bytes) {
+    return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+/** The archive's full size from Content-Range or Content-Length. */
+function totalSize(message, offset) {
+    const range = /\/(\d+)$/.exec(String(message.headers['content-range'] ?? ''));
+    if (message.statusCode === 206 && range?.[1] !== undefined) {
+        return Number(range[1]);
+    }
+    const length = message.headers['content-length'];
+    if (length === undefined || !/^\d+$/.test(length)) {
+        return undefined;
+    }
+    return message.statusCode === 206 ? offset + Number(length) : Number(length);
+}
+function statusError(status) {
+    switch (status) {
+        case 403:
+        case 404:
+        case 410:
+            return new DownloadError(`Downloading the archive failed with ${status}: the link has ` +
+                'expired or the archive was deleted. DataStore links last about ' +
+                '24 hours; run the backup again.');
+        case 429:
+        case 500:
+        case 502:
+        case 503:
+        case 504:
+            return new Interrupted(`the server answered ${status}.`);
+        default:
+            return new DownloadError(`Downloading the archive failed with ${status}.`);
+    }
+}
+function isFileError(error) {
+    const code = error?.code ?? '';
+    return ['ENOSPC', 'EACCES', 'EROFS', 'EDQUOT', 'EISDIR', 'EPERM'].includes(code);
+}
+function describeFileError(error) {
+    const code = error.code;
+    return code === 'ENOSPC' || code === 'EDQUOT'
+        ? 'no space left on the device. Free space or choose another download-path.'
+        : `${code}. Check that download-path is writable.`;
+}
+/** Describes a network error without its message, which may hold the link. */
+function describeError(error) {
+    const code = error?.code;
+    if (code) {
+        return `the connection failed (${code}).`;
+    }
+    if (error instanceof Error && /timeout/i.test(error.message)) {
+        return 'the connection went silent.';
+    }
+    return 'the connection closed before the archive was complete.';
+}
+
 ;// CONCATENATED MODULE: ./src/duration.ts
 const UNIT_SECONDS = { h: 3600, m: 60, s: 1 };
 /**
@@ -42538,6 +42853,7 @@ function checkDownloadable(type, wait) {
 
 
 
+
 /** Time left for cancelling after SIGINT: the runner sends SIGTERM 7.5 s later. */
 const CANCEL_REQUEST_TIMEOUT_MS = 5000;
 /** Runs the action: read inputs, start, wait, report. */
@@ -42609,6 +42925,17 @@ function createDependencies(inputs, signal) {
     return {
         client,
         cancelBackup: () => cancelClient.cancelBackup(),
+        download: (link, fileName) => downloadArchive({
+            link: new URL(link),
+            portalUrl: inputs.portalUrl,
+            authorization,
+            destination: inputs.downloadPath,
+            fileName,
+            now: realNow,
+            sleep: realSleep,
+            log: log.info,
+            signal
+        }),
         now: realNow,
         sleep: realSleep,
         random: Math.random,

@@ -1,8 +1,9 @@
 // Runs the bundled action once, as the GitHub runner would, and prints its
 // log, outputs and job summary. Against the DocSpace simulator on 127.0.0.1
 // by default; against a real portal when DOCSPACE_URL and DOCSPACE_API_KEY
-// are set. Other inputs can be given as INPUT_<NAME> variables, e.g.
-// `INPUT_STORAGE-TYPE=Documents`.
+// are set. Other inputs can be given as INPUT_<NAME> variables with `_` or
+// `-` between words, e.g. `INPUT_STORAGE_TYPE=Documents` (shells do not
+// accept `-` in variable names, but `env` does).
 import { startSimulator, type Simulator } from '../simulator/server.js'
 import { renderLog, runAction } from './lib/run-action.js'
 
@@ -46,7 +47,10 @@ function inputsFromEnvironment(): Record<string, string> {
   return Object.fromEntries(
     Object.entries(process.env)
       .filter(([name]) => name.startsWith('INPUT_'))
-      .map(([name, value]) => [name.slice(6).toLowerCase(), value ?? ''])
+      .map(([name, value]) => [
+        name.slice('INPUT_'.length).toLowerCase().replace(/_/g, '-'),
+        value ?? ''
+      ])
   )
 }
 

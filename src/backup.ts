@@ -1,4 +1,5 @@
 import type { DocSpaceClient } from './docspace/client.js'
+import type { DownloadedArchive } from './docspace/download.js'
 import { errorMessage } from './errors.js'
 import type { ActionInputs } from './inputs.js'
 import { applyProgress, outputStatus, type BackupReport } from './report.js'
@@ -20,6 +21,8 @@ export interface BackupDependencies {
   >
   /** Cancels the portal's backup; works after the signal has aborted. */
   cancelBackup: () => Promise<boolean>
+  /** Saves the archive behind `link` to download-path. */
+  download: (link: string, fileName: string) => Promise<DownloadedArchive>
   now: Now
   sleep: Sleep
   random: () => number
@@ -153,6 +156,9 @@ async function finish(
           `The backup completed with a warning: ${report.warning}`
         )
       }
+      if (inputs.downloadPath !== '') {
+        await deps.group('Downloading backup', () => download(deps, report))
+      }
       return
     case 'failed':
       throw new ActionFailure(
@@ -193,6 +199,23 @@ async function finish(
         `${task} ended in an unexpected state: ${result.state}.`
       )
   }
+}
+
+async function download(
+  deps: BackupDependencies,
+  report: BackupReport
+): Promise<void> {
+  if (report.link === '') {
+    throw new ActionFailure(
+      `Backup task ${report.taskId} completed, but the portal returned no ` +
+        'download link, so download-path could not be filled.'
+    )
+  }
+
+  const fileName = report.fileName || `docspace-backup-${report.taskId}.tar.gz`
+  const archive = await deps.download(report.link, fileName)
+  report.archivePath = archive.path
+  report.archiveSize = String(archive.size)
 }
 
 function cancelAdvice(inputs: ActionInputs): string {

@@ -1,6 +1,7 @@
 import * as core from '@actions/core'
 import { runBackup } from './backup.js'
 import { DocSpaceClient } from './docspace/client.js'
+import { downloadArchive } from './docspace/download.js'
 import { errorMessage } from './errors.js'
 import { InputError, readInputs, type ActionInputs } from './inputs.js'
 import { emptyReport, setOutputs, writeSummary } from './report.js'
@@ -93,6 +94,18 @@ function createDependencies(
   return {
     client,
     cancelBackup: () => cancelClient.cancelBackup(),
+    download: (link: string, fileName: string) =>
+      downloadArchive({
+        link: new URL(link),
+        portalUrl: inputs.portalUrl,
+        authorization,
+        destination: inputs.downloadPath,
+        fileName,
+        now: realNow,
+        sleep: realSleep,
+        log: log.info,
+        signal
+      }),
     now: realNow,
     sleep: realSleep,
     random: Math.random,

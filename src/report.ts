@@ -76,8 +76,12 @@ export function applyProgress(
   report.isCompleted = progress.isCompleted
   report.error = progress.error
   report.warning = progress.warning
-  report.link =
-    progress.link === '' ? '' : absoluteLink(progress.link, portalUrl)
+  if (progress.link !== '') {
+    // The link is a signed URL that anyone may use: mask it before any log.
+    core.setSecret(progress.link)
+    report.link = absoluteLink(progress.link, portalUrl)
+    core.setSecret(report.link)
+  }
 }
 
 /**
@@ -90,9 +94,6 @@ export function absoluteLink(link: string, portalUrl: URL): string {
 
 /** Sets every declared output. Call it on every path, failures included. */
 export function setOutputs(report: BackupReport): void {
-  if (report.link !== '') {
-    core.setSecret(report.link)
-  }
   core.setOutput('task-id', report.taskId)
   core.setOutput('status', report.status)
   core.setOutput('progress', String(report.progress))

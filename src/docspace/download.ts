@@ -1,0 +1,383 @@
+import { HttpClient } from '@actions/http-client'
+import { once } from 'node:events'
+import { createWriteStream } from 'node:fs'
+import { mkdir, rename, rm, stat, truncate } from 'node:fs/promises'
+import type { IncomingMessage } from 'node:http'
+import { basename, dirname, join, resolve } from 'node:path'
+import { Transform } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { formatDuration, type Now, type Sleep } from '../time.js'
+
+export interface DownloadOptions {
+  /** The absolute download link; a secret that no message may contain. */
+  link: URL
+  /** The portal, whose origin alone may receive the API key. */
+  portalUrl: URL
+  authorization: string
+  /** A directory (existing, or ending in `/`) or a file path. */
+  destination: string
+  /** The archive's file name, for a directory destination. */
+  fileName: string
+  now: Now
+  sleep: Sleep
+  log: (message: string) => void
+  signal?: AbortSignal
+  /** Attempts in all, the first included; a dropped connection resumes. */
+  maxAttempts?: number
+  /** Longest silence on the connection before it counts as dropped. */
+  idleTimeoutMs?: number
+  /** Least time between two progress lines. */
+  progressIntervalMs?: number
+}
+
+/** The downloaded archive. */
+export interface DownloadedArchive {
+  path: string
+  size: number
+}
+
+/** The download failed; the message never contains the link. */
+export class DownloadError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'DownloadError'
+  }
+}
+
+const DEFAULT_MAX_ATTEMPTS = 5
+const DEFAULT_IDLE_TIMEOUT_MS = 60_000
+const DEFAULT_PROGRESS_INTERVAL_MS = 5000
+const RETRY_BASE_DELAY_MS = 1000
+
+/**
+ * Streams the archive to a temporary file beside the target and renames it
+ * once complete, so no partial file ever has the final name. Resumes with
+ * `Range` after a dropped connection and starts over when the server ignores
+ * `Range`. Checks the size against `Content-Length`.
+ */
+export async function downloadArchive(
+  options: DownloadOptions
+): Promise<DownloadedArchive> {
+  const target = await resolveTarget(options.destination, options.fileName)
+  const temporary = join(
+    dirname(target),
+    `.${basename(target)}.${process.pid}.partial`
+  )
+  const transfer = new Transfer(options, temporary)
+
+  try {
+    const size = await transfer.run()
+    await rename(temporary, target)
+    options.log(`Saved the archive to ${target} (${size} bytes).`)
+    return { path: target, size }
+  } catch (error) {
+    await rm(temporary, { force: true })
+    throw error
+  }
+}
+
+/**
+ * Returns the file path to write: inside `destination` when it is a
+ * directory, else `destination` itself. Creates missing parent directories.
+ */
+export async function resolveTarget(
+  destination: string,
+  fileName: string
+): Promise<string> {
+  const path = resolve(destination)
+  const isDirectory =
+    /[\\/]$/.test(destination) ||
+    (await stat(path).then(
+      info => info.isDirectory(),
+      () => false
+    ))
+  const target = isDirectory ? join(path, safeFileName(fileName)) : path
+  await mkdir(dirname(target), { recursive: true })
+
+  return target
+}
+
+/** Keeps only the last path segment, so a server name cannot leave the directory. */
+function safeFileName(fileName: string): string {
+  const name = basename(fileName.replace(/\\/g, '/')).trim()
+  return name === '' || name === '.' || name === '..'
+    ? 'docspace-backup.tar.gz'
+    : name
+}
+
+/** One download, across the attempts it takes. */
+class Transfer {
+  private written = 0
+  private expectedSize: number | undefined
+  private readonly maxAttempts: number
+
+  constructor(
+    private readonly options: DownloadOptions,
+    private readonly temporary: string
+  ) {
+    this.maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS
+  }
+
+  async run(): Promise<number> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.attempt()
+        return this.written
+      } catch (error) {
+        if (!(error instanceof Interrupted) || attempt >= this.maxAttempts) {
+          throw error instanceof Interrupted
+            ? new DownloadError(
+                `Downloading the archive failed after ${attempt} attempts: ` +
+                  `${error.message}`,
+                { cause: error.cause }
+              )
+            : error
+        }
+        const delayMs = RETRY_BASE_DELAY_MS * 2 ** (attempt - 1)
+        this.options.log(
+          `Downloading the archive was interrupted at ${this.written} bytes ` +
+            `(attempt ${attempt} of ${this.maxAttempts}): ${error.message} ` +
+            `Resuming in ${formatDuration(delayMs)}.`
+        )
+        await this.options.sleep(delayMs, this.options.signal)
+      }
+    }
+  }
+
+  private async attempt(): Promise<void> {
+    const resuming = this.written > 0
+    const client = new HttpClient('docspace-backup-action', [], {
+      allowRedirects: true,
+      allowRedirectDowngrade: false,
+      keepAlive: false,
+      socketTimeout: this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS
+    })
+    try {
+      const response = await this.request(client, resuming)
+      await this.receive(response.message, resuming)
+    } finally {
+      client.dispose()
+    }
+  }
+
+  private async request(client: HttpClient, resuming: boolean) {
+    const headers: Record<string, string> = {}
+    // A pre-signed link to another host (object storage) gets no key.
+    if (this.options.link.origin === this.options.portalUrl.origin) {
+      headers.Authorization = this.options.authorization
+    }
+    if (resuming) {
+      headers.Range = `bytes=${this.written}-`
+    }
+
+    try {
+      return await client.get(this.options.link.href, headers)
+    } catch (error) {
+      throw new Interrupted(describeError(error), error)
+    }
+  }
+
+  private async receive(
+    message: IncomingMessage,
+    resuming: boolean
+  ): Promise<void> {
+    const status = message.statusCode ?? 0
+    if (status === 416 && resuming) {
+      message.resume()
+      this.finishAfterRangeRejected(message)
+      return
+    }
+    if (status !== 200 && status !== 206) {
+      message.resume()
+      throw statusError(status)
+    }
+
+    const appending = status === 206 && resuming
+    if (resuming && !appending) {
+      this.options.log(
+        'The server ignored the Range request; downloading from the start.'
+      )
+    }
+    if (!appending) {
+      this.written = 0
+      await truncate(this.temporary).catch(() => undefined)
+    }
+    this.expectedSize = totalSize(message, this.written) ?? this.expectedSize
+
+    await this.write(message, appending)
+    if (this.expectedSize !== undefined && this.written !== this.expectedSize) {
+      throw new Interrupted(
+        `received ${this.written} of ${this.expectedSize} bytes.`
+      )
+    }
+  }
+
+  /** A 416 to a resume: complete only if the server's size is ours. */
+  private finishAfterRangeRejected(message: IncomingMessage): void {
+    const total = /\/(\d+)$/.exec(
+      String(message.headers['content-range'] ?? '')
+    )?.[1]
+    if (total !== undefined && Number(total) === this.written) {
+      return
+    }
+
+    throw new DownloadError(
+      `The archive's size does not match: the server first declared ` +
+        `${this.expectedSize ?? 'an unknown number of'} bytes, ` +
+        `${this.written} arrived, and it has ${total ?? 'no'} bytes to resume ` +
+        'from. The link may point at a file that changed; run the backup again.'
+    )
+  }
+
+  private async write(message: IncomingMessage, appending: boolean) {
+    const progress = new ProgressLog(this.options, this.expectedSize)
+    const counter = new Transform({
+      transform: (chunk: Buffer, _encoding, callback) => {
+        this.written += chunk.length
+        progress.update(this.written)
+        callback(null, chunk)
+      }
+    })
+    const file = createWriteStream(this.temporary, {
+      flags: appending ? 'a' : 'w'
+    })
+
+    try {
+      await pipeline(message, counter, file, { signal: this.options.signal })
+    } catch (error) {
+      if (this.options.signal?.aborted) {
+        throw error
+      }
+      if (isFileError(error)) {
+        throw new DownloadError(
+          `Writing the archive to ${this.temporary} failed: ` +
+            `${describeFileError(error)}`,
+          { cause: error }
+        )
+      }
+      throw new Interrupted(describeError(error), error)
+    } finally {
+      if (!file.closed) {
+        file.destroy()
+        await once(file, 'close').catch(() => undefined)
+      }
+    }
+  }
+}
+
+/** A transfer that stopped early and may resume. */
+class Interrupted extends Error {
+  constructor(message: string, cause?: unknown) {
+    super(message, { cause })
+    this.name = 'Interrupted'
+  }
+}
+
+/** Logs percent, MB/s and time left at most once per interval. */
+class ProgressLog {
+  private readonly startedAt: number
+  private lastLoggedAt: number
+
+  constructor(
+    private readonly options: DownloadOptions,
+    private readonly expectedSize: number | undefined
+  ) {
+    this.startedAt = options.now()
+    this.lastLoggedAt = this.startedAt
+  }
+
+  update(written: number): void {
+    const now = this.options.now()
+    const interval =
+      this.options.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS
+    if (now - this.lastLoggedAt < interval) {
+      return
+    }
+    this.lastLoggedAt = now
+
+    const seconds = Math.max((now - this.startedAt) / 1000, 0.001)
+    const bytesPerSecond = written / seconds
+    const rate = `${(bytesPerSecond / 1e6).toFixed(1)} MB/s`
+    if (this.expectedSize === undefined || this.expectedSize === 0) {
+      this.options.log(`Downloaded ${megabytes(written)} (${rate}).`)
+      return
+    }
+
+    const percent = Math.floor((written / this.expectedSize) * 100)
+    const leftMs = ((this.expectedSize - written) / bytesPerSecond) * 1000
+    this.options.log(
+      `Downloaded ${percent}% (${megabytes(written)} of ` +
+        `${megabytes(this.expectedSize)}, ${rate}, ` +
+        `${formatDuration(leftMs)} left).`
+    )
+  }
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`
+}
+
+/** The archive's full size from Content-Range or Content-Length. */
+function totalSize(
+  message: IncomingMessage,
+  offset: number
+): number | undefined {
+  const range = /\/(\d+)$/.exec(String(message.headers['content-range'] ?? ''))
+  if (message.statusCode === 206 && range?.[1] !== undefined) {
+    return Number(range[1])
+  }
+  const length = message.headers['content-length']
+  if (length === undefined || !/^\d+$/.test(length)) {
+    return undefined
+  }
+
+  return message.statusCode === 206 ? offset + Number(length) : Number(length)
+}
+
+function statusError(status: number): Error {
+  switch (status) {
+    case 403:
+    case 404:
+    case 410:
+      return new DownloadError(
+        `Downloading the archive failed with ${status}: the link has ` +
+          'expired or the archive was deleted. DataStore links last about ' +
+          '24 hours; run the backup again.'
+      )
+    case 429:
+    case 500:
+    case 502:
+    case 503:
+    case 504:
+      return new Interrupted(`the server answered ${status}.`)
+    default:
+      return new DownloadError(`Downloading the archive failed with ${status}.`)
+  }
+}
+
+function isFileError(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code ?? ''
+  return ['ENOSPC', 'EACCES', 'EROFS', 'EDQUOT', 'EISDIR', 'EPERM'].includes(
+    code
+  )
+}
+
+function describeFileError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code
+  return code === 'ENOSPC' || code === 'EDQUOT'
+    ? 'no space left on the device. Free space or choose another download-path.'
+    : `${code}. Check that download-path is writable.`
+}
+
+/** Describes a network error without its message, which may hold the link. */
+function describeError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code
+  if (code) {
+    return `the connection failed (${code}).`
+  }
+  if (error instanceof Error && /timeout/i.test(error.message)) {
+    return 'the connection went silent.'
+  }
+
+  return 'the connection closed before the archive was complete.'
+}
