@@ -4,9 +4,13 @@ import {
   runBackup,
   type BackupDependencies
 } from '../src/backup.js'
-import type { BackupHistoryRecord } from '../src/docspace/schemas.js'
+import type {
+  BackupHistoryRecord,
+  BackupProgress
+} from '../src/docspace/schemas.js'
 import type { ActionInputs } from '../src/inputs.js'
 import { emptyReport, type BackupReport } from '../src/report.js'
+import { DocSpaceHttpError } from '../src/docspace/errors.js'
 import { ActionFailure } from '../src/start.js'
 import { StorageType } from '../src/storage.js'
 import { createFakeClock } from './helpers/clock.js'
@@ -59,11 +63,14 @@ interface RunOptions {
   inputs?: Partial<ActionInputs>
   /** Aborts the run's signal before the getBackupProgress call numbered so. */
   abortAtPoll?: number
+  /** Aborts the run's signal during the first startBackup call. */
+  abortAtStart?: boolean
   cancelBackup?: () => Promise<boolean>
   download?: (
     link: string,
     fileName: string
   ) => Promise<{ path: string; size: number }>
+  readProgressAfterAbort?: () => Promise<BackupProgress | undefined>
 }
 
 /** Runs runBackup with a scripted client, a fake clock and a fresh report. */
@@ -73,6 +80,11 @@ async function run(script: ScriptedClientOptions, options: RunOptions = {}) {
     ...script,
     onProgress: call => {
       if (call === options.abortAtPoll) {
+        controller.abort(new Error('cancelled'))
+      }
+    },
+    onStart: () => {
+      if (options.abortAtStart) {
         controller.abort(new Error('cancelled'))
       }
     }
@@ -88,9 +100,13 @@ async function run(script: ScriptedClientOptions, options: RunOptions = {}) {
         size: 1234
       }))
   )
+  const readProgressAfterAbort = jest.fn(
+    options.readProgressAfterAbort ?? (async () => undefined)
+  )
   const deps: BackupDependencies = {
     client,
     cancelBackup,
+    readProgressAfterAbort,
     download,
     now: clock.now,
     sleep: clock.sleep,
@@ -128,6 +144,7 @@ async function run(script: ScriptedClientOptions, options: RunOptions = {}) {
     log,
     groups,
     cancelBackup,
+    readProgressAfterAbort,
     download
   }
 }
@@ -439,6 +456,69 @@ describe('runBackup', () => {
     expect(failureOf(result)).toContain('cancelled')
     expect(result.cancelBackup).toHaveBeenCalledTimes(1)
     expect(result.report.status).toBe('canceled')
+  })
+
+  it('cancels a job whose start was cut off', async () => {
+    const result = await run(
+      { progress: [undefined], start: [new Error('aborted')] },
+      {
+        inputs: { cancelIfUnfinished: true },
+        abortAtStart: true,
+        readProgressAfterAbort: async () => running(5)
+      }
+    )
+
+    expect(result.error).toBeInstanceOf(Error)
+    expect(result.cancelBackup).toHaveBeenCalledTimes(1)
+    expect(result.report.taskId).toBe(TASK_ID)
+    expect(result.report.status).toBe('canceled')
+  })
+
+  it('keeps a job that was there before the start', async () => {
+    const theirs = completed({ taskId: OTHER_TASK_ID })
+    const result = await run(
+      { progress: [theirs], start: [new Error('aborted')] },
+      {
+        inputs: { cancelIfUnfinished: true },
+        abortAtStart: true,
+        readProgressAfterAbort: async () => theirs
+      }
+    )
+
+    expect(result.cancelBackup).not.toHaveBeenCalled()
+    expect(result.report.taskId).toBe('')
+  })
+
+  it('reports canceled when cut off in the queue', async () => {
+    const theirs = running(30, { taskId: OTHER_TASK_ID })
+    const result = await run(
+      { progress: [theirs], start: [] },
+      { inputs: { ifRunning: 'queue' }, abortAtPoll: 2 }
+    )
+
+    expect(failureOf(result)).toContain('was not started')
+    expect(result.client.calls.start).toHaveLength(0)
+    expect(result.report.status).toBe('canceled')
+  })
+
+  it('explains a portal without cancelbackup', async () => {
+    const result = await run(
+      { progress: [undefined, running(20)], start: [progress()] },
+      {
+        inputs: { cancelIfUnfinished: true, timeoutSeconds: 10 },
+        cancelBackup: async () => {
+          throw new DocSpaceHttpError(
+            { method: 'POST', path: '/api/2.0/backup/cancelbackup' },
+            { status: 404, serverMessage: '', hint: '' }
+          )
+        }
+      }
+    )
+
+    expect(failureOf(result)).toContain('did not finish within timeout')
+    expect(result.log.warnings).toEqual([
+      expect.stringContaining('DocSpace 3.7.1')
+    ])
   })
 
   it('reports running on abort without cancel', async () => {

@@ -311,6 +311,20 @@ describe('absoluteLink', () => {
       'https://portal.example.test/studio/1/backup/a.tar.gz?s=1'
     )
   })
+
+  it('keeps the sub-path for a relative link', () => {
+    const underSubPath = new URL('https://example.test/docspace/')
+
+    expect(absoluteLink('/studio/1/backup/a.tar.gz', underSubPath)).toBe(
+      'https://example.test/docspace/studio/1/backup/a.tar.gz'
+    )
+  })
+
+  it('keeps an absolute link', () => {
+    expect(absoluteLink('https://bucket.example.test/a?sig=1', portal)).toBe(
+      'https://bucket.example.test/a?sig=1'
+    )
+  })
 })
 
 describe('redact', () => {

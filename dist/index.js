@@ -28374,7 +28374,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9807);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4128);
 
 // The runner sends SIGINT when a run is cancelled, then SIGTERM about 7.5 s
 // later. Stop waiting on the first, so outputs are set and, when asked, the
@@ -28394,7 +28394,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9807:
+/***/ 4128:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31352,154 +31352,6 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-;// CONCATENATED MODULE: ./src/errors.ts
-/** Returns the message of anything thrown. */
-function errorMessage(error) {
-    if (error instanceof Error) {
-        return error.message;
-    }
-    return String(error);
-}
-
-;// CONCATENATED MODULE: ./src/report.ts
-
-/** Returns a report for a step that has done nothing yet. */
-function emptyReport() {
-    return {
-        taskId: '',
-        status: 'failed',
-        progress: 0,
-        isCompleted: false,
-        error: '',
-        warning: '',
-        link: '',
-        fileName: '',
-        expiresOn: '',
-        durationSeconds: 0,
-        archivePath: '',
-        archiveSize: '',
-        portalHost: '',
-        storageTypeName: '',
-        dump: false,
-        origin: 'none'
-    };
-}
-/** Maps a job or wait state to the `status` output. */
-function outputStatus(state) {
-    switch (state) {
-        case 'vanished':
-        case 'replaced':
-            return 'failed';
-        case 'aborted':
-            return 'running';
-        default:
-            return state;
-    }
-}
-/** Copies the fields of a progress object into the report. */
-function applyProgress(report, progress, portalUrl) {
-    report.taskId = progress.taskId;
-    report.progress = progress.progress;
-    report.isCompleted = progress.isCompleted;
-    report.error = progress.error;
-    report.warning = progress.warning;
-    if (progress.link !== '') {
-        // The link is a signed URL that anyone may use: mask it before any log.
-        core_setSecret(progress.link);
-        report.link = absoluteLink(progress.link, portalUrl);
-        core_setSecret(report.link);
-    }
-}
-/**
- * Resolves a link against the portal URL: self-hosted portals with disk
- * storage return it relative, e.g. `/studio/1/backup/…`.
- */
-function absoluteLink(link, portalUrl) {
-    return new URL(link, portalUrl).href;
-}
-/** Sets every declared output. Call it on every path, failures included. */
-function setOutputs(report) {
-    setOutput('task-id', report.taskId);
-    setOutput('status', report.status);
-    setOutput('progress', String(report.progress));
-    setOutput('is-completed', String(report.isCompleted));
-    setOutput('error', report.error);
-    setOutput('warning', report.warning);
-    setOutput('link', report.link);
-    setOutput('file-name', report.fileName);
-    setOutput('expires-on', report.expiresOn);
-    setOutput('duration-seconds', String(report.durationSeconds));
-    setOutput('archive-path', report.archivePath);
-    setOutput('archive-size', report.archiveSize);
-}
-/**
- * Writes the job summary. It never contains the link or the key, and
- * `secrets` are replaced in case a server message repeats one.
- */
-async function writeSummary(report, secrets) {
-    if (!process.env.GITHUB_STEP_SUMMARY) {
-        core_debug('GITHUB_STEP_SUMMARY is not set; no job summary written.');
-        return;
-    }
-    const rows = [
-        ['Portal', report.portalHost],
-        ['Storage type', report.storageTypeName],
-        ['Dump', report.dump ? 'yes' : 'no'],
-        ['Task', report.taskId || '(none)'],
-        ['Status', `${STATUS_ICONS[report.status]} ${report.status}`],
-        ['Progress', `${report.progress}%`],
-        ['Duration', `${report.durationSeconds}s`],
-        ['File', report.fileName || '(unknown)'],
-        ['Expires', report.expiresOn || (report.isCompleted ? 'never' : '')]
-    ];
-    if (report.origin === 'attached') {
-        rows.push(['Note', 'Followed a backup that was already running']);
-    }
-    if (report.archivePath !== '') {
-        rows.push([
-            'Downloaded to',
-            `${report.archivePath} (${report.archiveSize} bytes)`
-        ]);
-    }
-    if (report.error !== '') {
-        rows.push(['Error', report.error]);
-    }
-    if (report.warning !== '') {
-        rows.push(['Warning', report.warning]);
-    }
-    const table = rows.map(([name, value]) => [
-        { data: name, header: false },
-        { data: escapeHtml(redact(value, secrets)), header: false }
-    ]);
-    await summary
-        .addHeading('DocSpace backup', 3)
-        .addTable([
-        [
-            { data: 'Item', header: true },
-            { data: 'Value', header: true }
-        ],
-        ...table
-    ])
-        .write();
-}
-const STATUS_ICONS = {
-    queued: '⏳',
-    running: '⏳',
-    completed: '✅',
-    failed: '❌',
-    canceled: '⚠️',
-    'timed-out': '⌛'
-};
-/** Replaces each non-empty secret in `text` with `***`. */
-function redact(text, secrets) {
-    return secrets
-        .filter(secret => secret !== '')
-        .reduce((result, secret) => result.split(secret).join('***'), text);
-}
-function escapeHtml(text) {
-    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
 ;// CONCATENATED MODULE: ./src/docspace/errors.ts
 /** A request to DocSpace that failed; subclasses say how. */
 class DocSpaceError extends Error {
@@ -31608,6 +31460,15 @@ class DocSpaceRedirectError extends DocSpaceError {
     }
 }
 
+;// CONCATENATED MODULE: ./src/errors.ts
+/** Returns the message of anything thrown. */
+function errorMessage(error) {
+    if (error instanceof Error) {
+        return error.message;
+    }
+    return String(error);
+}
+
 ;// CONCATENATED MODULE: ./src/time.ts
 const realSleep = (ms, signal) => new Promise((resolve, reject) => {
     if (signal?.aborted) {
@@ -31635,66 +31496,6 @@ function formatDuration(ms) {
     const minutes = Math.floor((totalSeconds % 3600) / 60);
     const seconds = totalSeconds % 60;
     return `${hours > 0 ? `${hours}h` : ''}${minutes}m${seconds}s`;
-}
-
-;// CONCATENATED MODULE: ./src/retry.ts
-
-
-
-const DEFAULT_RETRY_POLICY = {
-    maxAttempts: 5,
-    baseDelayMs: 1000,
-    maxDelayMs: 30_000,
-    maxTotalMs: 120_000
-};
-/**
- * Runs `operation` and retries it with exponential backoff and jitter while
- * it fails with a retryable DocSpaceError. Honours `Retry-After`. Rethrows
- * the last error when the attempts or the time run out.
- */
-async function withRetries(label, operation, deps) {
-    const { policy } = deps;
-    const startedAt = deps.now();
-    for (let attempt = 1;; attempt++) {
-        try {
-            return await operation();
-        }
-        catch (error) {
-            const delayMs = retryDelay(error, attempt, deps);
-            const elapsedMs = deps.now() - startedAt;
-            const canRetry = delayMs !== undefined &&
-                attempt < policy.maxAttempts &&
-                elapsedMs + delayMs <= policy.maxTotalMs;
-            if (!canRetry) {
-                throw error;
-            }
-            deps.log(`${label} failed (attempt ${attempt} of ${policy.maxAttempts}): ` +
-                `${errorMessage(error)} Retrying in ${formatDuration(delayMs)}.`);
-            await deps.sleep(delayMs, deps.signal);
-        }
-    }
-}
-/** Returns the wait before the next attempt, or undefined for no retry. */
-function retryDelay(error, attempt, deps) {
-    if (!(error instanceof DocSpaceError) || !error.retryable) {
-        return undefined;
-    }
-    return backoffDelay(attempt, error, deps.policy, deps.random);
-}
-/**
- * Returns the wait in milliseconds before attempt `attempt + 1`: exponential
- * with equal jitter (half fixed, half random, so parallel jobs spread out),
- * or the server's `Retry-After` when that is longer.
- */
-function backoffDelay(attempt, error, policy, random) {
-    const { baseDelayMs, maxDelayMs } = policy;
-    const exponential = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
-    const jittered = Math.round(exponential / 2 + (random() * exponential) / 2);
-    if (error instanceof DocSpaceHttpError &&
-        error.retryAfterSeconds !== undefined) {
-        return Math.max(jittered, error.retryAfterSeconds * 1000);
-    }
-    return jittered;
 }
 
 ;// CONCATENATED MODULE: ./src/wait.ts
@@ -31848,6 +31649,277 @@ class ProgressTracker {
     }
 }
 
+;// CONCATENATED MODULE: ./src/cancel.ts
+
+
+
+/** Returns the advice that ends a timeout or cancellation message. */
+function cancelAdvice(inputs) {
+    return inputs.cancelIfUnfinished
+        ? ''
+        : ' The backup goes on on the portal; set cancel-if-unfinished: true ' +
+            'to cancel it in this case.';
+}
+/**
+ * Cancels the portal's backup when cancel-if-unfinished is set. Logs the
+ * result; a failure to cancel is a warning, because the step fails anyway.
+ */
+async function cancelIfAsked(inputs, deps, report, reason) {
+    if (!inputs.cancelIfUnfinished) {
+        return;
+    }
+    try {
+        const cancelled = await deps.cancelBackup();
+        deps.log.info(cancelled
+            ? `Cancelled backup task ${report.taskId} on the portal.`
+            : 'The portal had no unfinished backup to cancel.');
+        if (cancelled && reason === 'aborted') {
+            report.status = 'canceled';
+        }
+    }
+    catch (error) {
+        deps.log.warning(describeCancelFailure(error));
+    }
+}
+/**
+ * Cancels the job that a start in flight may have created when the run is
+ * cancelled. cancelbackup removes every job of the portal, so it is sent
+ * only for an unfinished job that was not there before our start.
+ */
+async function cancelStartInFlight(inputs, deps, report, sent) {
+    if (!deps.signal?.aborted || !sent.sent || !inputs.cancelIfUnfinished) {
+        return;
+    }
+    try {
+        const current = await deps.readProgressAfterAbort();
+        if (!current ||
+            current.taskId === sent.previousTaskId ||
+            !isUnfinished(current)) {
+            deps.log.info('The start did not create a backup; nothing to cancel.');
+            return;
+        }
+        report.taskId = current.taskId;
+        report.status = 'running';
+        await cancelIfAsked(inputs, deps, report, 'aborted');
+    }
+    catch (error) {
+        deps.log.warning(describeCancelFailure(error));
+    }
+}
+function describeCancelFailure(error) {
+    if (error instanceof DocSpaceHttpError && error.status === 404) {
+        return ('Cancelling the backup failed: this portal has no cancelbackup ' +
+            'endpoint (it arrived in DocSpace 3.7.1). The backup goes on; stop ' +
+            'it on the portal if needed.');
+    }
+    return `Cancelling the backup failed: ${errorMessage(error)}`;
+}
+
+;// CONCATENATED MODULE: ./src/report.ts
+
+/** Returns a report for a step that has done nothing yet. */
+function emptyReport() {
+    return {
+        taskId: '',
+        status: 'failed',
+        progress: 0,
+        isCompleted: false,
+        error: '',
+        warning: '',
+        link: '',
+        fileName: '',
+        expiresOn: '',
+        durationSeconds: 0,
+        archivePath: '',
+        archiveSize: '',
+        portalHost: '',
+        storageTypeName: '',
+        dump: false,
+        origin: 'none'
+    };
+}
+/** Maps a job or wait state to the `status` output. */
+function outputStatus(state) {
+    switch (state) {
+        case 'vanished':
+        case 'replaced':
+            return 'failed';
+        case 'aborted':
+            return 'running';
+        default:
+            return state;
+    }
+}
+/** Copies the fields of a progress object into the report. */
+function applyProgress(report, progress, portalUrl) {
+    report.taskId = progress.taskId;
+    report.progress = progress.progress;
+    report.isCompleted = progress.isCompleted;
+    report.error = progress.error;
+    report.warning = progress.warning;
+    if (progress.link !== '') {
+        // The link is a signed URL that anyone may use: mask it before any log.
+        core_setSecret(progress.link);
+        report.link = absoluteLink(progress.link, portalUrl);
+        core_setSecret(report.link);
+    }
+}
+/**
+ * Resolves a link against the portal URL: self-hosted portals with disk
+ * storage return it relative, e.g. `/studio/1/backup/…`. A relative link is
+ * kept under the portal's sub-path, like the API itself.
+ */
+function absoluteLink(link, portalUrl) {
+    // NOTE: a portal under a sub-path was not seen live; this assumes a proxy
+    // that maps /<sub-path>/ to the server's root, so '/studio/…' lives there.
+    return new URL(link.replace(/^\/+/, ''), portalUrl).href;
+}
+/** Sets every declared output. Call it on every path, failures included. */
+function setOutputs(report) {
+    if (report.link !== '') {
+        core_setSecret(report.link);
+    }
+    setOutput('task-id', report.taskId);
+    setOutput('status', report.status);
+    setOutput('progress', String(report.progress));
+    setOutput('is-completed', String(report.isCompleted));
+    setOutput('error', report.error);
+    setOutput('warning', report.warning);
+    setOutput('link', report.link);
+    setOutput('file-name', report.fileName);
+    setOutput('expires-on', report.expiresOn);
+    setOutput('duration-seconds', String(report.durationSeconds));
+    setOutput('archive-path', report.archivePath);
+    setOutput('archive-size', report.archiveSize);
+}
+/**
+ * Writes the job summary. It never contains the link or the key, and
+ * `secrets` are replaced in case a server message repeats one.
+ */
+async function writeSummary(report, secrets) {
+    if (!process.env.GITHUB_STEP_SUMMARY) {
+        core_debug('GITHUB_STEP_SUMMARY is not set; no job summary written.');
+        return;
+    }
+    const rows = [
+        ['Portal', report.portalHost],
+        ['Storage type', report.storageTypeName],
+        ['Dump', report.dump ? 'yes' : 'no'],
+        ['Task', report.taskId || '(none)'],
+        ['Status', `${STATUS_ICONS[report.status]} ${report.status}`],
+        ['Progress', `${report.progress}%`],
+        ['Duration', `${report.durationSeconds}s`],
+        ['File', report.fileName || '(unknown)'],
+        ['Expires', report.expiresOn || (report.isCompleted ? 'never' : '')]
+    ];
+    if (report.origin === 'attached') {
+        rows.push(['Note', 'Followed a backup that was already running']);
+    }
+    if (report.archivePath !== '') {
+        rows.push([
+            'Downloaded to',
+            `${report.archivePath} (${report.archiveSize} bytes)`
+        ]);
+    }
+    if (report.error !== '') {
+        rows.push(['Error', report.error]);
+    }
+    if (report.warning !== '') {
+        rows.push(['Warning', report.warning]);
+    }
+    const table = rows.map(([name, value]) => [
+        { data: name, header: false },
+        { data: escapeHtml(redact(value, secrets)), header: false }
+    ]);
+    await summary
+        .addHeading('DocSpace backup', 3)
+        .addTable([
+        [
+            { data: 'Item', header: true },
+            { data: 'Value', header: true }
+        ],
+        ...table
+    ])
+        .write();
+}
+const STATUS_ICONS = {
+    queued: '⏳',
+    running: '⏳',
+    completed: '✅',
+    failed: '❌',
+    canceled: '⚠️',
+    'timed-out': '⌛'
+};
+/** Replaces each non-empty secret in `text` with `***`. */
+function redact(text, secrets) {
+    return secrets
+        .filter(secret => secret !== '')
+        .reduce((result, secret) => result.split(secret).join('***'), text);
+}
+function escapeHtml(text) {
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+;// CONCATENATED MODULE: ./src/retry.ts
+
+
+
+const DEFAULT_RETRY_POLICY = {
+    maxAttempts: 5,
+    baseDelayMs: 1000,
+    maxDelayMs: 30_000,
+    maxTotalMs: 120_000
+};
+/**
+ * Runs `operation` and retries it with exponential backoff and jitter while
+ * it fails with a retryable DocSpaceError. Honours `Retry-After`. Rethrows
+ * the last error when the attempts or the time run out.
+ */
+async function withRetries(label, operation, deps) {
+    const { policy } = deps;
+    const startedAt = deps.now();
+    for (let attempt = 1;; attempt++) {
+        try {
+            return await operation();
+        }
+        catch (error) {
+            const delayMs = retryDelay(error, attempt, deps);
+            const elapsedMs = deps.now() - startedAt;
+            const canRetry = delayMs !== undefined &&
+                attempt < policy.maxAttempts &&
+                elapsedMs + delayMs <= policy.maxTotalMs;
+            if (!canRetry) {
+                throw error;
+            }
+            deps.log(`${label} failed (attempt ${attempt} of ${policy.maxAttempts}): ` +
+                `${errorMessage(error)} Retrying in ${formatDuration(delayMs)}.`);
+            await deps.sleep(delayMs, deps.signal);
+        }
+    }
+}
+/** Returns the wait before the next attempt, or undefined for no retry. */
+function retryDelay(error, attempt, deps) {
+    if (!(error instanceof DocSpaceError) || !error.retryable) {
+        return undefined;
+    }
+    return backoffDelay(attempt, error, deps.policy, deps.random);
+}
+/**
+ * Returns the wait in milliseconds before attempt `attempt + 1`: exponential
+ * with equal jitter (half fixed, half random, so parallel jobs spread out),
+ * or the server's `Retry-After` when that is longer.
+ */
+function backoffDelay(attempt, error, policy, random) {
+    const { baseDelayMs, maxDelayMs } = policy;
+    const exponential = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
+    const jittered = Math.round(exponential / 2 + (random() * exponential) / 2);
+    if (error instanceof DocSpaceHttpError &&
+        error.retryAfterSeconds !== undefined) {
+        return Math.max(jittered, error.retryAfterSeconds * 1000);
+    }
+    return jittered;
+}
+
 ;// CONCATENATED MODULE: ./src/start.ts
 
 
@@ -31903,6 +31975,7 @@ async function startOnce(options, previousTaskId) {
     for (let attempt = 1;; attempt++) {
         let failure;
         try {
+            options.onStartSent?.(previousTaskId);
             const started = await client.startBackup(body, options.context);
             if (started) {
                 options.log(`Backup started: task ${started.taskId}.`);
@@ -32150,6 +32223,7 @@ function requireKey(params, key, typeName, example) {
 
 
 
+
 /**
  * Starts (or attaches to) a backup, waits for it when asked, and fills
  * `report` as it goes, so the outputs are right whatever ends the step.
@@ -32176,9 +32250,17 @@ async function startAndWait(inputs, deps, report, startedAt) {
         log: deps.log,
         signal: deps.signal
     });
-    const outcome = await deps.group('Starting backup', () => start(inputs, deps, waitFor));
+    const sent = {};
+    const outcome = await deps
+        .group('Starting backup', () => start(inputs, deps, waitFor, sent))
+        .catch(async (error) => {
+        await cancelStartInFlight(inputs, deps, report, sent);
+        throw error;
+    });
     if (outcome.kind === 'not-started') {
-        report.status = outputStatus(outcome.other.state);
+        // Our backup never started: the step timed out or was cancelled first.
+        report.status =
+            outcome.other.state === 'timed-out' ? 'timed-out' : 'canceled';
         const when = outcome.other.state === 'aborted'
             ? 'was cancelled'
             : `timed out after ${formatDuration(deps.now() - startedAt)}`;
@@ -32200,7 +32282,7 @@ async function startAndWait(inputs, deps, report, startedAt) {
         `${formatDuration(deps.now() - startedAt)}` +
         (report.fileName ? `, file ${report.fileName}.` : '.'));
 }
-function start(inputs, deps, waitFor) {
+function start(inputs, deps, waitFor, sent) {
     return startOrAttach({
         client: deps.client,
         body: {
@@ -32214,6 +32296,10 @@ function start(inputs, deps, waitFor) {
         },
         ifRunning: inputs.ifRunning,
         waitForOther: other => waitFor(other.taskId),
+        onStartSent: previousTaskId => {
+            sent.previousTaskId = previousTaskId;
+            sent.sent = true;
+        },
         retryPolicy: deps.retryPolicy,
         sleep: deps.sleep,
         random: deps.random,
@@ -32255,11 +32341,11 @@ async function finish(inputs, deps, report, result) {
             await cancelIfAsked(inputs, deps, report, 'timed-out');
             report.error ||= `Timed out after ${inputs.timeoutSeconds}s.`;
             throw new ActionFailure(`${task} did not finish within timeout (${formatDuration(inputs.timeoutSeconds * 1000)}); ` +
-                `it was at ${report.progress}%. ${cancelAdvice(inputs)}`);
+                `it was at ${report.progress}%.${cancelAdvice(inputs)}`);
         case 'aborted':
             await cancelIfAsked(inputs, deps, report, 'aborted');
             throw new ActionFailure(`The workflow run was cancelled while ${task} was at ` +
-                `${report.progress}%. ${cancelAdvice(inputs)}`);
+                `${report.progress}%.${cancelAdvice(inputs)}`);
         default:
             throw new ActionFailure(`${task} ended in an unexpected state: ${result.state}.`);
     }
@@ -32273,29 +32359,6 @@ async function download(deps, report) {
     const archive = await deps.download(report.link, fileName);
     report.archivePath = archive.path;
     report.archiveSize = String(archive.size);
-}
-function cancelAdvice(inputs) {
-    return inputs.cancelIfUnfinished
-        ? ''
-        : 'The backup goes on on the portal; set cancel-if-unfinished: true to ' +
-            'cancel it in this case.';
-}
-async function cancelIfAsked(inputs, deps, report, reason) {
-    if (!inputs.cancelIfUnfinished) {
-        return;
-    }
-    try {
-        const cancelled = await deps.cancelBackup();
-        deps.log.info(cancelled
-            ? `Cancelled backup task ${report.taskId} on the portal.`
-            : 'The portal had no unfinished backup to cancel.');
-        if (cancelled && reason === 'aborted') {
-            report.status = 'canceled';
-        }
-    }
-    catch (error) {
-        deps.log.warning(`Cancelling the backup failed: ${errorMessage(error)}`);
-    }
 }
 /** Fills the file name and expiry from the history record of the task. */
 async function readHistory(inputs, deps, report) {
@@ -42925,6 +42988,7 @@ function createDependencies(inputs, signal) {
     return {
         client,
         cancelBackup: () => cancelClient.cancelBackup(),
+        readProgressAfterAbort: () => cancelClient.getBackupProgress(inputs.dump),
         download: (link, fileName) => downloadArchive({
             link: new URL(link),
             portalUrl: inputs.portalUrl,

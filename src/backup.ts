@@ -1,5 +1,12 @@
 import type { DocSpaceClient } from './docspace/client.js'
 import type { DownloadedArchive } from './docspace/download.js'
+import type { BackupProgress } from './docspace/schemas.js'
+import {
+  cancelAdvice,
+  cancelIfAsked,
+  cancelStartInFlight,
+  type StartSent
+} from './cancel.js'
 import { errorMessage } from './errors.js'
 import type { ActionInputs } from './inputs.js'
 import { applyProgress, outputStatus, type BackupReport } from './report.js'
@@ -21,6 +28,8 @@ export interface BackupDependencies {
   >
   /** Cancels the portal's backup; works after the signal has aborted. */
   cancelBackup: () => Promise<boolean>
+  /** Reads the progress; works after the signal has aborted. */
+  readProgressAfterAbort: () => Promise<BackupProgress | undefined>
   /** Saves the archive behind `link` to download-path. */
   download: (link: string, fileName: string) => Promise<DownloadedArchive>
   now: Now
@@ -69,11 +78,17 @@ async function startAndWait(
       signal: deps.signal
     })
 
-  const outcome = await deps.group('Starting backup', () =>
-    start(inputs, deps, waitFor)
-  )
+  const sent: StartSent = {}
+  const outcome = await deps
+    .group('Starting backup', () => start(inputs, deps, waitFor, sent))
+    .catch(async (error: unknown) => {
+      await cancelStartInFlight(inputs, deps, report, sent)
+      throw error
+    })
   if (outcome.kind === 'not-started') {
-    report.status = outputStatus(outcome.other.state)
+    // Our backup never started: the step timed out or was cancelled first.
+    report.status =
+      outcome.other.state === 'timed-out' ? 'timed-out' : 'canceled'
     const when =
       outcome.other.state === 'aborted'
         ? 'was cancelled'
@@ -112,7 +127,8 @@ async function startAndWait(
 function start(
   inputs: ActionInputs,
   deps: BackupDependencies,
-  waitFor: (taskId: string) => Promise<WaitResult>
+  waitFor: (taskId: string) => Promise<WaitResult>,
+  sent: StartSent
 ) {
   return startOrAttach({
     client: deps.client,
@@ -127,6 +143,10 @@ function start(
     },
     ifRunning: inputs.ifRunning,
     waitForOther: other => waitFor(other.taskId),
+    onStartSent: previousTaskId => {
+      sent.previousTaskId = previousTaskId
+      sent.sent = true
+    },
     retryPolicy: deps.retryPolicy,
     sleep: deps.sleep,
     random: deps.random,
@@ -186,13 +206,13 @@ async function finish(
       report.error ||= `Timed out after ${inputs.timeoutSeconds}s.`
       throw new ActionFailure(
         `${task} did not finish within timeout (${formatDuration(inputs.timeoutSeconds * 1000)}); ` +
-          `it was at ${report.progress}%. ${cancelAdvice(inputs)}`
+          `it was at ${report.progress}%.${cancelAdvice(inputs)}`
       )
     case 'aborted':
       await cancelIfAsked(inputs, deps, report, 'aborted')
       throw new ActionFailure(
         `The workflow run was cancelled while ${task} was at ` +
-          `${report.progress}%. ${cancelAdvice(inputs)}`
+          `${report.progress}%.${cancelAdvice(inputs)}`
       )
     default:
       throw new ActionFailure(
@@ -216,38 +236,6 @@ async function download(
   const archive = await deps.download(report.link, fileName)
   report.archivePath = archive.path
   report.archiveSize = String(archive.size)
-}
-
-function cancelAdvice(inputs: ActionInputs): string {
-  return inputs.cancelIfUnfinished
-    ? ''
-    : 'The backup goes on on the portal; set cancel-if-unfinished: true to ' +
-        'cancel it in this case.'
-}
-
-async function cancelIfAsked(
-  inputs: ActionInputs,
-  deps: BackupDependencies,
-  report: BackupReport,
-  reason: 'timed-out' | 'aborted'
-): Promise<void> {
-  if (!inputs.cancelIfUnfinished) {
-    return
-  }
-
-  try {
-    const cancelled = await deps.cancelBackup()
-    deps.log.info(
-      cancelled
-        ? `Cancelled backup task ${report.taskId} on the portal.`
-        : 'The portal had no unfinished backup to cancel.'
-    )
-    if (cancelled && reason === 'aborted') {
-      report.status = 'canceled'
-    }
-  } catch (error) {
-    deps.log.warning(`Cancelling the backup failed: ${errorMessage(error)}`)
-  }
 }
 
 /** Fills the file name and expiry from the history record of the task. */

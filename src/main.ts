@@ -94,6 +94,7 @@ function createDependencies(
   return {
     client,
     cancelBackup: () => cancelClient.cancelBackup(),
+    readProgressAfterAbort: () => cancelClient.getBackupProgress(inputs.dump),
     download: (link: string, fileName: string) =>
       downloadArchive({
         link: new URL(link),

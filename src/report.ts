@@ -86,14 +86,20 @@ export function applyProgress(
 
 /**
  * Resolves a link against the portal URL: self-hosted portals with disk
- * storage return it relative, e.g. `/studio/1/backup/…`.
+ * storage return it relative, e.g. `/studio/1/backup/…`. A relative link is
+ * kept under the portal's sub-path, like the API itself.
  */
 export function absoluteLink(link: string, portalUrl: URL): string {
-  return new URL(link, portalUrl).href
+  // NOTE: a portal under a sub-path was not seen live; this assumes a proxy
+  // that maps /<sub-path>/ to the server's root, so '/studio/…' lives there.
+  return new URL(link.replace(/^\/+/, ''), portalUrl).href
 }
 
 /** Sets every declared output. Call it on every path, failures included. */
 export function setOutputs(report: BackupReport): void {
+  if (report.link !== '') {
+    core.setSecret(report.link)
+  }
   core.setOutput('task-id', report.taskId)
   core.setOutput('status', report.status)
   core.setOutput('progress', String(report.progress))

@@ -21,6 +21,8 @@ export interface StartOptions {
   ifRunning: IfRunning
   /** Waits for another job to end (used by if-running: queue). */
   waitForOther: (progress: BackupProgress) => Promise<WaitResult>
+  /** Called before each startbackup with the job seen before the start. */
+  onStartSent?: (previousTaskId: string | undefined) => void
   retryPolicy: RetryPolicy
   sleep: Sleep
   random: () => number
@@ -89,6 +91,7 @@ async function startOnce(
   for (let attempt = 1; ; attempt++) {
     let failure: unknown
     try {
+      options.onStartSent?.(previousTaskId)
       const started = await client.startBackup(body, options.context)
       if (started) {
         options.log(`Backup started: task ${started.taskId}.`)

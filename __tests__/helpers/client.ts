@@ -17,6 +17,8 @@ export interface ScriptedClientOptions {
   history?: Step<BackupHistoryRecord[]>
   /** Runs before each getBackupProgress result, e.g. to abort a signal. */
   onProgress?: (call: number) => void
+  /** Runs before each startBackup result. */
+  onStart?: (call: number) => void
 }
 
 /** A stand-in for DocSpaceClient that returns scripted results. */
@@ -53,6 +55,7 @@ export function createScriptedClient(
     },
     startBackup: body => {
       const call = calls.start.push(body)
+      options.onStart?.(call)
       const script = options.start ?? []
       if (call > script.length) {
         return Promise.reject(
