@@ -31353,12 +31353,12 @@ function getIDToken(aud) {
 
 //# sourceMappingURL=core.js.map
 ;// CONCATENATED MODULE: ./src/docspace/errors.ts
-/** A request to DocSpace that failed; subclasses say how. */
+/** A request to DocSpace that failed; each subclass is one kind of failure. */
 class DocSpaceError extends Error {
     method;
     path;
     /**
-     * True when the server may have acted on the request although no answer
+     * True when the server may have acted on the request although no response
      * came back (a reset connection, a timeout, a 5xx from a proxy).
      */
     outcomeUnknown;
@@ -31373,7 +31373,7 @@ class DocSpaceError extends Error {
         this.retryable = options.retryable;
     }
 }
-/** The server answered with an error status or an error body. */
+/** The server responded with an error status or an error body. */
 class DocSpaceHttpError extends DocSpaceError {
     status;
     /** The server's own short message, or '' when the body had none. */
@@ -31415,13 +31415,27 @@ class DocSpaceNetworkError extends DocSpaceError {
             cause,
             // A refused connection or an unknown host never reached the server.
             outcomeUnknown: !NEVER_SENT_CODES.has(code ?? ''),
-            retryable: true
+            // A rejected certificate or an unknown host stays so on a retry.
+            retryable: code !== 'ENOTFOUND' && !isCertificateError(code)
         });
         this.name = 'DocSpaceNetworkError';
         this.code = code;
     }
 }
 const NEVER_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
+/** OpenSSL verification codes, as Node reports them, without CERT in them. */
+const CERTIFICATE_CODES = new Set([
+    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+    'INVALID_CA',
+    'HOSTNAME_MISMATCH'
+]);
+function isCertificateError(code) {
+    return (code !== undefined &&
+        (code.startsWith('ERR_TLS') ||
+            code.includes('CERT') ||
+            CERTIFICATE_CODES.has(code)));
+}
 function describeNetworkError(code, cause) {
     switch (code) {
         case 'ECONNREFUSED':
@@ -31430,16 +31444,16 @@ function describeNetworkError(code, cause) {
         case 'EAI_AGAIN':
             return "the portal's host name did not resolve. Check portal-url.";
         case 'ECONNRESET':
-            return 'the connection was reset before the portal answered.';
+            return 'the connection was reset before the portal responded.';
         default:
-            if (code?.startsWith('ERR_TLS') || code?.includes('CERT')) {
+            if (isCertificateError(code)) {
                 return (`the TLS certificate was not accepted (${code}). For a portal ` +
                     'with a private CA, set NODE_EXTRA_CA_CERTS to the CA file.');
             }
             return cause instanceof Error ? cause.message : String(cause);
     }
 }
-/** The answer was not the JSON that the endpoint returns. */
+/** The response was not the JSON that the endpoint returns. */
 class DocSpaceResponseError extends DocSpaceError {
     constructor(request, detail, retryable) {
         super(request, `${request.method} ${request.path} returned ${detail}`, {
@@ -31515,7 +31529,7 @@ const STATUS_FAILED = 4;
 const CANCELLED_WARNING = 'backup cancelled';
 const UPLOAD_PHASE_PROGRESS = 90;
 /**
- * Classifies one progress answer for the job `taskId`. DocSpace marks a
+ * Classifies one progress response for the job `taskId`. DocSpace marks a
  * failed backup Completed (status 2) with a non-empty `error`, and a job that
  * crashes early Failted (status 4) with `isCompleted` false, so `error` is
  * checked first and `status` only after it.
@@ -31942,16 +31956,16 @@ async function startOrAttach(options) {
     let existing = await client.getBackupProgress(body.dump);
     if (existing && isUnfinished(existing)) {
         const state = classifyProgress(existing, existing.taskId);
-        const which = `A backup (task ${existing.taskId}) is already ${state} on the portal`;
+        const runningJob = `A backup (task ${existing.taskId}) is already ${state} on the portal`;
         switch (options.ifRunning) {
             case 'fail':
-                throw new ActionFailure(`${which}, and if-running is fail. Wait for it to finish, or set ` +
+                throw new ActionFailure(`${runningJob}, and if-running is fail. Wait for it to finish, or set ` +
                     'if-running to queue or attach.');
             case 'attach':
-                options.log(`${which}; following it (if-running: attach).`);
+                options.log(`${runningJob}; following it (if-running: attach).`);
                 return { kind: 'attached', progress: existing };
             case 'queue': {
-                options.log(`${which}; waiting for it to end before starting ours.`);
+                options.log(`${runningJob}; waiting for it to end before starting ours.`);
                 const other = await options.waitForOther(existing);
                 if (other.state === 'timed-out' || other.state === 'aborted') {
                     return { kind: 'not-started', other, otherTaskId: existing.taskId };
@@ -31965,7 +31979,7 @@ async function startOrAttach(options) {
     return { kind: 'started', progress };
 }
 /**
- * Sends startbackup, and when the answer is lost or unclear reads the
+ * Sends startbackup, and when the response is lost or unclear reads the
  * progress before anything else: a job that was not there before is ours and
  * is adopted. Only when there is none is the start sent again, so one step
  * never leaves two backups behind.
@@ -41957,7 +41971,7 @@ const backupHistoryRecordSchema = looseObject({
     expiresOn: schemas_string().optional()
 });
 /**
- * The body of every DocSpace API answer. `response` is left out when null,
+ * The body of every DocSpace API response. `response` is left out when null,
  * but `status` (0 or 1) and `statusCode` are always there, which tells an
  * envelope from other JSON.
  */
@@ -42059,7 +42073,7 @@ function forbiddenHint(message, emptyBody, context) {
 
 const MAX_SERVER_MESSAGE_LENGTH = 200;
 /**
- * Checks a DocSpace answer and returns the envelope's `response` member
+ * Checks a DocSpace response and returns the envelope's `response` member
  * (undefined when the server left it out). Throws DocSpaceHttpError for an
  * error status or an error body, also under HTTP 2xx, and
  * DocSpaceResponseError for a 2xx body that is not a DocSpace envelope.
@@ -42090,8 +42104,8 @@ function readEnvelope(request, raw, context) {
                 'may be under maintenance, or portal-url may point at a site that ' +
                 'is not DocSpace.'
             : 'a body that is not a DocSpace API answer. Check portal-url.';
-        // A maintenance page or a proxy's page passes; a wrong site does not, but
-        // telling them apart is not possible from here, so retry a few times.
+        // A maintenance page passes and a wrong site does not. The two look the
+        // same from here, so the request is retried a few times.
         throw new DocSpaceResponseError(request, `${raw.status} with ${detail}`, true);
     }
     return envelope.data.response;
@@ -42566,7 +42580,7 @@ class Transfer {
             throw new Interrupted(`received ${this.written} of ${this.expectedSize} bytes.`);
         }
     }
-    /** A 416 to a resume: complete only if the server's size is ours. */
+    /** Accepts a 416 to a resume only when the server's size equals ours. */
     finishAfterRangeRejected(message) {
         const total = /\/(\d+)$/.exec(String(message.headers['content-range'] ?? ''))?.[1];
         if (total !== undefined && Number(total) === this.written) {
@@ -42653,7 +42667,7 @@ class ProgressLog {
 function megabytes(bytes) {
     return `${(bytes / 1e6).toFixed(1)} MB`;
 }
-/** The archive's full size from Content-Range or Content-Length. */
+/** Returns the archive's full size from Content-Range or Content-Length. */
 function totalSize(message, offset) {
     const range = /\/(\d+)$/.exec(String(message.headers['content-range'] ?? ''));
     if (message.statusCode === 206 && range?.[1] !== undefined) {
@@ -42931,16 +42945,20 @@ async function run(signal) {
         await runBackup(inputs, createDependencies(inputs, signal), report);
     }
     catch (error) {
+        // A server may echo a secret back in its error message.
+        const message = redact(errorMessage(error), secrets);
         if (error instanceof InputError) {
-            report.error = error.message;
+            report.error = message;
         }
         else {
-            report.error ||= errorMessage(error);
+            report.error ||= message;
         }
-        setFailed(errorMessage(error));
+        setFailed(message);
     }
     finally {
         secrets.push(report.link);
+        report.error = redact(report.error, secrets);
+        report.warning = redact(report.warning, secrets);
         setOutputs(report);
         await writeSummary(report, secrets).catch((error) => core_warning(`Writing the job summary failed: ${errorMessage(error)}`));
     }

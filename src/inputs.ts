@@ -25,7 +25,7 @@ export interface ActionInputs {
   pollIntervalSeconds: number
   ifRunning: IfRunning
   cancelIfUnfinished: boolean
-  /** Where to save the archive; empty for no download. */
+  /** The path to save the archive to; empty for no download. */
   downloadPath: string
 }
 

@@ -4,7 +4,7 @@ import { DocSpaceClient } from './docspace/client.js'
 import { downloadArchive } from './docspace/download.js'
 import { errorMessage } from './errors.js'
 import { InputError, readInputs, type ActionInputs } from './inputs.js'
-import { emptyReport, setOutputs, writeSummary } from './report.js'
+import { emptyReport, redact, setOutputs, writeSummary } from './report.js'
 import { DEFAULT_RETRY_POLICY } from './retry.js'
 import { storageTypeName } from './storage.js'
 import { realNow, realSleep } from './time.js'
@@ -25,14 +25,18 @@ export async function run(signal?: AbortSignal): Promise<void> {
 
     await runBackup(inputs, createDependencies(inputs, signal), report)
   } catch (error) {
+    // A server may echo a secret back in its error message.
+    const message = redact(errorMessage(error), secrets)
     if (error instanceof InputError) {
-      report.error = error.message
+      report.error = message
     } else {
-      report.error ||= errorMessage(error)
+      report.error ||= message
     }
-    core.setFailed(errorMessage(error))
+    core.setFailed(message)
   } finally {
     secrets.push(report.link)
+    report.error = redact(report.error, secrets)
+    report.warning = redact(report.warning, secrets)
     setOutputs(report)
     await writeSummary(report, secrets).catch((error: unknown) =>
       core.warning(`Writing the job summary failed: ${errorMessage(error)}`)

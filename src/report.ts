@@ -26,7 +26,7 @@ export interface BackupReport {
   portalHost: string
   storageTypeName: string
   dump: boolean
-  /** How the step came to follow the job, for the summary. */
+  /** The step's relation to the job, for the summary. */
   origin: 'started' | 'attached' | 'none'
 }
 

@@ -8,7 +8,7 @@ import { backoffDelay, type RetryPolicy } from './retry.js'
 import { formatDuration, type Sleep } from './time.js'
 import { classifyProgress, isUnfinished, type WaitResult } from './wait.js'
 
-/** How the step got the job it follows. */
+/** The job the step follows, and whether it started it. */
 export type StartOutcome =
   | { kind: 'started' | 'attached'; progress: BackupProgress }
   /** With if-running: queue, the other job did not end in time. */
@@ -50,18 +50,20 @@ export async function startOrAttach(
 
   if (existing && isUnfinished(existing)) {
     const state = classifyProgress(existing, existing.taskId)
-    const which = `A backup (task ${existing.taskId}) is already ${state} on the portal`
+    const runningJob = `A backup (task ${existing.taskId}) is already ${state} on the portal`
     switch (options.ifRunning) {
       case 'fail':
         throw new ActionFailure(
-          `${which}, and if-running is fail. Wait for it to finish, or set ` +
+          `${runningJob}, and if-running is fail. Wait for it to finish, or set ` +
             'if-running to queue or attach.'
         )
       case 'attach':
-        options.log(`${which}; following it (if-running: attach).`)
+        options.log(`${runningJob}; following it (if-running: attach).`)
         return { kind: 'attached', progress: existing }
       case 'queue': {
-        options.log(`${which}; waiting for it to end before starting ours.`)
+        options.log(
+          `${runningJob}; waiting for it to end before starting ours.`
+        )
         const other = await options.waitForOther(existing)
         if (other.state === 'timed-out' || other.state === 'aborted') {
           return { kind: 'not-started', other, otherTaskId: existing.taskId }
@@ -77,7 +79,7 @@ export async function startOrAttach(
 }
 
 /**
- * Sends startbackup, and when the answer is lost or unclear reads the
+ * Sends startbackup, and when the response is lost or unclear reads the
  * progress before anything else: a job that was not there before is ours and
  * is adopted. Only when there is none is the start sent again, so one step
  * never leaves two backups behind.

@@ -3,7 +3,7 @@ import { DocSpaceError } from './docspace/errors.js'
 import { errorMessage } from './errors.js'
 import { formatDuration, type Now, type Sleep } from './time.js'
 
-/** Where a backup job stands, as read from one progress object. */
+/** The state of a backup job, as read from one progress object. */
 export type JobState =
   | 'queued'
   | 'running'
@@ -13,7 +13,7 @@ export type JobState =
   | 'vanished'
   | 'replaced'
 
-/** How a wait ended. */
+/** The way a wait ended. */
 export type WaitState = JobState | 'timed-out' | 'aborted'
 
 const FINAL_STATES: ReadonlySet<WaitState> = new Set([
@@ -31,7 +31,7 @@ const CANCELLED_WARNING = 'backup cancelled'
 const UPLOAD_PHASE_PROGRESS = 90
 
 /**
- * Classifies one progress answer for the job `taskId`. DocSpace marks a
+ * Classifies one progress response for the job `taskId`. DocSpace marks a
  * failed backup Completed (status 2) with a non-empty `error`, and a job that
  * crashes early Failted (status 4) with `isCompleted` false, so `error` is
  * checked first and `status` only after it.

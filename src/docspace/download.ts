@@ -24,9 +24,9 @@ export interface DownloadOptions {
   signal?: AbortSignal
   /** Attempts in all, the first included; a dropped connection resumes. */
   maxAttempts?: number
-  /** Longest silence on the connection before it counts as dropped. */
+  /** Maximum silence on the connection before it counts as dropped. */
   idleTimeoutMs?: number
-  /** Least time between two progress lines. */
+  /** Minimum time between two progress lines. */
   progressIntervalMs?: number
 }
 
@@ -212,7 +212,7 @@ class Transfer {
     }
   }
 
-  /** A 416 to a resume: complete only if the server's size is ours. */
+  /** Accepts a 416 to a resume only when the server's size equals ours. */
   private finishAfterRangeRejected(message: IncomingMessage): void {
     const total = /\/(\d+)$/.exec(
       String(message.headers['content-range'] ?? '')
@@ -317,7 +317,7 @@ function megabytes(bytes: number): string {
   return `${(bytes / 1e6).toFixed(1)} MB`
 }
 
-/** The archive's full size from Content-Range or Content-Length. */
+/** Returns the archive's full size from Content-Range or Content-Length. */
 function totalSize(
   message: IncomingMessage,
   offset: number

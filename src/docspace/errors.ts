@@ -5,12 +5,12 @@ export interface RequestInfo {
   path: string
 }
 
-/** A request to DocSpace that failed; subclasses say how. */
+/** A request to DocSpace that failed; each subclass is one kind of failure. */
 export class DocSpaceError extends Error {
   readonly method: string
   readonly path: string
   /**
-   * True when the server may have acted on the request although no answer
+   * True when the server may have acted on the request although no response
    * came back (a reset connection, a timeout, a 5xx from a proxy).
    */
   readonly outcomeUnknown: boolean
@@ -31,7 +31,7 @@ export class DocSpaceError extends Error {
   }
 }
 
-/** The server answered with an error status or an error body. */
+/** The server responded with an error status or an error body. */
 export class DocSpaceHttpError extends DocSpaceError {
   readonly status: number
   /** The server's own short message, or '' when the body had none. */
@@ -48,7 +48,7 @@ export class DocSpaceHttpError extends DocSpaceError {
       retryAfterSeconds?: number
       /**
        * True when DocSpace itself wrote the error envelope: the request was
-       * handled and failed there, so a 500 is no sign of a lost answer.
+       * handled and failed there, so a 500 is no sign of a lost response.
        */
       fromApplication?: boolean
     }
@@ -100,7 +100,8 @@ export class DocSpaceNetworkError extends DocSpaceError {
       cause,
       // A refused connection or an unknown host never reached the server.
       outcomeUnknown: !NEVER_SENT_CODES.has(code ?? ''),
-      retryable: true
+      // A rejected certificate or an unknown host stays so on a retry.
+      retryable: code !== 'ENOTFOUND' && !isCertificateError(code)
     })
     this.name = 'DocSpaceNetworkError'
     this.code = code
@@ -108,6 +109,23 @@ export class DocSpaceNetworkError extends DocSpaceError {
 }
 
 const NEVER_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN'])
+
+/** OpenSSL verification codes, as Node reports them, without CERT in them. */
+const CERTIFICATE_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'INVALID_CA',
+  'HOSTNAME_MISMATCH'
+])
+
+function isCertificateError(code: string | undefined): boolean {
+  return (
+    code !== undefined &&
+    (code.startsWith('ERR_TLS') ||
+      code.includes('CERT') ||
+      CERTIFICATE_CODES.has(code))
+  )
+}
 
 function describeNetworkError(
   code: string | undefined,
@@ -120,9 +138,9 @@ function describeNetworkError(
     case 'EAI_AGAIN':
       return "the portal's host name did not resolve. Check portal-url."
     case 'ECONNRESET':
-      return 'the connection was reset before the portal answered.'
+      return 'the connection was reset before the portal responded.'
     default:
-      if (code?.startsWith('ERR_TLS') || code?.includes('CERT')) {
+      if (isCertificateError(code)) {
         return (
           `the TLS certificate was not accepted (${code}). For a portal ` +
           'with a private CA, set NODE_EXTRA_CA_CERTS to the CA file.'
@@ -132,7 +150,7 @@ function describeNetworkError(
   }
 }
 
-/** The answer was not the JSON that the endpoint returns. */
+/** The response was not the JSON that the endpoint returns. */
 export class DocSpaceResponseError extends DocSpaceError {
   constructor(request: RequestInfo, detail: string, retryable: boolean) {
     super(request, `${request.method} ${request.path} returned ${detail}`, {

@@ -1,4 +1,4 @@
-/** What the request was for, so an error can say what to fix. */
+/** The request's purpose, so an error message can name what to fix. */
 export interface ErrorContext {
   dump?: boolean
   storageTypeName?: string

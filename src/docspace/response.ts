@@ -10,7 +10,7 @@ import {
 } from './schemas.js'
 import { hintFor, type ErrorContext } from './hints.js'
 
-/** An HTTP answer with its body read as text. */
+/** An HTTP response with its body read as text. */
 export interface RawResponse {
   status: number
   headers: Record<string, string | string[] | undefined>
@@ -20,7 +20,7 @@ export interface RawResponse {
 const MAX_SERVER_MESSAGE_LENGTH = 200
 
 /**
- * Checks a DocSpace answer and returns the envelope's `response` member
+ * Checks a DocSpace response and returns the envelope's `response` member
  * (undefined when the server left it out). Throws DocSpaceHttpError for an
  * error status or an error body, also under HTTP 2xx, and
  * DocSpaceResponseError for a 2xx body that is not a DocSpace envelope.
@@ -59,8 +59,8 @@ export function readEnvelope(
         'may be under maintenance, or portal-url may point at a site that ' +
         'is not DocSpace.'
       : 'a body that is not a DocSpace API answer. Check portal-url.'
-    // A maintenance page or a proxy's page passes; a wrong site does not, but
-    // telling them apart is not possible from here, so retry a few times.
+    // A maintenance page passes and a wrong site does not. The two look the
+    // same from here, so the request is retried a few times.
     throw new DocSpaceResponseError(
       request,
       `${raw.status} with ${detail}`,

@@ -40,7 +40,7 @@ export const backupHistoryRecordSchema = z.looseObject({
 export type BackupHistoryRecord = z.infer<typeof backupHistoryRecordSchema>
 
 /**
- * The body of every DocSpace API answer. `response` is left out when null,
+ * The body of every DocSpace API response. `response` is left out when null,
  * but `status` (0 or 1) and `statusCode` are always there, which tells an
  * envelope from other JSON.
  */
