@@ -576,6 +576,24 @@ describe('runBackup', () => {
     expect(result.client.calls.start).toEqual([])
   })
 
+  it('never cancels an attached job', async () => {
+    const theirs = running(40, { taskId: OTHER_TASK_ID })
+    const result = await run(
+      { progress: [theirs] },
+      {
+        inputs: {
+          ifRunning: 'attach',
+          cancelIfUnfinished: true,
+          timeoutSeconds: 10
+        }
+      }
+    )
+
+    expect(failureOf(result)).toContain('did not finish within timeout')
+    expect(result.cancelBackup).not.toHaveBeenCalled()
+    expect(result.report.status).toBe('timed-out')
+  })
+
   it('fails when the job ahead outlasts the timeout', async () => {
     const theirs = running(40, { taskId: OTHER_TASK_ID })
     const result = await run(

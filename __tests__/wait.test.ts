@@ -352,7 +352,7 @@ describe('waitForBackup', () => {
 
     await expect(result).resolves.toMatchObject({ state: 'completed' })
     expect(pollTimes).toHaveLength(5)
-    expect(countContaining(log.infos, 'failures in a row')).toBe(2)
+    expect(countContaining(log.infos, 'in a row; the step fails at')).toBe(2)
   })
 
   it('resets the failure count after a success', async () => {

@@ -31603,8 +31603,8 @@ async function waitForBackup(options) {
             if (!isPassing(error) || consecutiveErrors >= maxErrors) {
                 throw error;
             }
-            options.log.info(`Reading the backup progress failed (${consecutiveErrors} of ` +
-                `${maxErrors} failures in a row allowed): ${errorMessage(error)}`);
+            options.log.info(`Reading the backup progress failed (${consecutiveErrors} in a ` +
+                `row; the step fails at ${maxErrors}): ${errorMessage(error)}`);
         }
         const now = options.now();
         if (now >= options.deadline) {
@@ -31680,6 +31680,11 @@ function cancelAdvice(inputs) {
  */
 async function cancelIfAsked(inputs, deps, report, reason) {
     if (!inputs.cancelIfUnfinished) {
+        return;
+    }
+    if (report.origin === 'attached') {
+        deps.log.info(`Backup task ${report.taskId} was not cancelled, because this step ` +
+            'did not start it (if-running: attach).');
         return;
     }
     try {

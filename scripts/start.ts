@@ -27,6 +27,7 @@ async function main(): Promise<void> {
 
   try {
     const run = await runAction({
+      env: passThrough(process.env),
       inputs: {
         ...DEFAULT_INPUTS,
         ...inputsFromEnvironment(),
@@ -40,6 +41,26 @@ async function main(): Promise<void> {
   } finally {
     await simulator?.close()
   }
+}
+
+/** Variables that reach the action as they do on a runner. */
+const PASSED_VARIABLES = [
+  'HTTPS_PROXY',
+  'https_proxy',
+  'HTTP_PROXY',
+  'http_proxy',
+  'NO_PROXY',
+  'no_proxy',
+  'NODE_EXTRA_CA_CERTS',
+  'RUNNER_DEBUG'
+]
+
+function passThrough(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(
+    PASSED_VARIABLES.flatMap(name =>
+      env[name] === undefined ? [] : [[name, env[name]]]
+    )
+  )
 }
 
 /** Inputs given as INPUT_<NAME> variables, by their action.yml names. */

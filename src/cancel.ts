@@ -32,6 +32,13 @@ export async function cancelIfAsked(
   if (!inputs.cancelIfUnfinished) {
     return
   }
+  if (report.origin === 'attached') {
+    deps.log.info(
+      `Backup task ${report.taskId} was not cancelled, because this step ` +
+        'did not start it (if-running: attach).'
+    )
+    return
+  }
 
   try {
     const cancelled = await deps.cancelBackup()

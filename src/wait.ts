@@ -143,8 +143,8 @@ export async function waitForBackup(options: WaitOptions): Promise<WaitResult> {
         throw error
       }
       options.log.info(
-        `Reading the backup progress failed (${consecutiveErrors} of ` +
-          `${maxErrors} failures in a row allowed): ${errorMessage(error)}`
+        `Reading the backup progress failed (${consecutiveErrors} in a ` +
+          `row; the step fails at ${maxErrors}): ${errorMessage(error)}`
       )
     }
 

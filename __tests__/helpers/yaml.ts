@@ -272,8 +272,8 @@ function isSequenceItem(text: string): boolean {
 }
 
 /**
- * Removes a trailing comment. In a plain scalar it starts at the first ` #`;
- * a quoted scalar or a flow sequence is scanned so that a `#` in quotes stays.
+ * Removes a trailing comment, which in a plain scalar starts at the first ` #`.
+ * Quoted scalars and flow sequences are scanned, so a `#` in quotes stays.
  */
 function stripComment(text: string): string {
   const quoted = QUOTED_SCALAR.exec(text)

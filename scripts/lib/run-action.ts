@@ -162,7 +162,8 @@ export function renderLog(stdout: string): string {
       lines.push(line)
       continue
     }
-    const [, name, value = ''] = command
+    const [, name, escaped = ''] = command
+    const value = unescapeCommandValue(escaped)
     switch (name) {
       case 'add-mask':
         masks.push(value)
@@ -182,6 +183,11 @@ export function renderLog(stdout: string): string {
     .filter(mask => mask !== '')
     .sort((a, b) => b.length - a.length)
     .reduce((text, mask) => text.split(mask).join('***'), lines.join('\n'))
+}
+
+/** Reverses the escaping that @actions/core applies to command values. */
+function unescapeCommandValue(value: string): string {
+  return value.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%')
 }
 
 function findRepoRoot(): string {
