@@ -307,7 +307,16 @@ describe('validateStorageParams', () => {
     ])
 
     expect(errors).toEqual([expect.stringContaining("'Bucket'")])
+    expect(errors[0]).toContain("'bucket' and 'Bucket'")
     expect(errors[0]).toContain('more than once')
+  })
+
+  it('hints at a miscased folderId', () => {
+    const errors = validateStorageParams(StorageType.Documents, [
+      param('folderid', '12345')
+    ])
+
+    expect(errors).toEqual([expect.stringContaining("found 'folderid'")])
   })
 
   it.each(['acesskey', 'accesskey', 'secretaccesskey', 'SecretAccessKey'])(

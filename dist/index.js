@@ -28379,10 +28379,13 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 // The runner sends SIGINT when a run is cancelled, then SIGTERM about 7.5 s
 // later. Stop waiting on the first, so outputs are set and, when asked, the
 // portal's backup is cancelled before the runner kills the process.
+// Later signals are ignored, so a repeated SIGINT cannot cut the cleanup short.
 const controller = new AbortController();
 for (const signal of ['SIGINT', 'SIGTERM']) {
-    process.once(signal, () => {
-        controller.abort(new Error(`Received ${signal}; the run was cancelled.`));
+    process.on(signal, () => {
+        if (!controller.signal.aborted) {
+            controller.abort(new Error(`Received ${signal}; the run was cancelled.`));
+        }
     });
 }
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)(controller.signal);
@@ -31829,7 +31832,10 @@ async function writeSummary(report, secrets) {
         ['Progress', `${report.progress}%`],
         ['Duration', `${report.durationSeconds}s`],
         ['File', report.fileName || '(unknown)'],
-        ['Expires', report.expiresOn || (report.isCompleted ? 'never' : '')]
+        [
+            'Expires',
+            report.expiresOn || (report.status === 'completed' ? 'never' : '')
+        ]
     ];
     if (report.origin === 'attached') {
         rows.push(['Note', 'Followed a backup that was already running']);
@@ -32175,14 +32181,15 @@ function validateStorageParams(type, params) {
         case StorageType.Documents:
             if (folderId === undefined || !/^\d+$/.test(folderId)) {
                 errors.push('storage-params: Documents needs folderId=<number>, the id of the ' +
-                    'room or folder that receives the backup.');
+                    `room or folder that receives the backup${miscasedHint(params, 'folderId')}.`);
             }
             break;
         case StorageType.ThirdPartyDocuments:
             if (folderId === undefined || /^\d+$/.test(folderId)) {
                 errors.push('storage-params: ThirdPartyDocuments needs folderId=<id> of a ' +
                     'connected third-party folder (not a number; a number is a ' +
-                    'DocSpace folder, so use storage-type Documents for it).');
+                    'DocSpace folder, so use storage-type Documents for it)' +
+                    `${miscasedHint(params, 'folderId')}.`);
             }
             break;
         case StorageType.Local:
@@ -32202,16 +32209,19 @@ function validateStorageParams(type, params) {
 }
 function checkKeys(params) {
     const errors = [];
-    const seen = new Set();
+    const seen = new Map();
     for (const { key } of params) {
         if (key === '') {
             errors.push('storage-params: a setting has an empty key.');
             continue;
         }
-        if (seen.has(key.toLowerCase())) {
-            errors.push(`storage-params: the key '${key}' is given more than once.`);
+        const earlier = seen.get(key.toLowerCase());
+        if (earlier !== undefined) {
+            const spellings = earlier === key ? `'${key}'` : `'${earlier}' and '${key}'`;
+            errors.push(`storage-params: the key ${spellings} is given more than once ` +
+                '(keys must be unique regardless of case).');
         }
-        seen.add(key.toLowerCase());
+        seen.set(key.toLowerCase(), key);
         if (CREDENTIAL_KEYS.has(key.toLowerCase())) {
             errors.push(`storage-params: '${key}' is a storage credential. Sending it would ` +
                 'overwrite the credentials saved in the portal. Save them in the ' +
@@ -32225,14 +32235,15 @@ function requireKey(params, key, typeName, example) {
     if (params.some(param => param.key === key && param.value !== '')) {
         return [];
     }
-    const miscased = params.find(param => param.key.toLowerCase() === key.toLowerCase());
-    const hint = miscased
-        ? ` (found '${miscased.key}'; keys are case-sensitive)`
-        : '';
     return [
         `storage-params: ${typeName} needs ${key}=<value>, e.g. ` +
-            `${key}=${example}${hint}.`
+            `${key}=${example}${miscasedHint(params, key)}.`
     ];
+}
+/** Points at a key given with other letter case, which the server misses. */
+function miscasedHint(params, key) {
+    const miscased = params.find(param => param.key !== key && param.key.toLowerCase() === key.toLowerCase());
+    return miscased ? ` (found '${miscased.key}'; keys are case-sensitive)` : '';
 }
 
 ;// CONCATENATED MODULE: ./src/backup.ts
@@ -32358,12 +32369,12 @@ async function finish(inputs, deps, report, result) {
                 'started a new backup after this one was removed.');
         case 'timed-out':
             await cancelIfAsked(inputs, deps, report, 'timed-out');
-            report.error ||= `Timed out after ${inputs.timeoutSeconds}s.`;
+            report.error ||= `Timed out after ${formatDuration(inputs.timeoutSeconds * 1000)}.`;
             throw new ActionFailure(`${task} did not finish within timeout (${formatDuration(inputs.timeoutSeconds * 1000)}); ` +
                 `it was at ${report.progress}%.${cancelAdvice(inputs)}`);
         case 'aborted':
             await cancelIfAsked(inputs, deps, report, 'aborted');
-            throw new ActionFailure(`The workflow run was cancelled while ${task} was at ` +
+            throw new ActionFailure(`The workflow run was cancelled while backup task ${report.taskId} was at ` +
                 `${report.progress}%.${cancelAdvice(inputs)}`);
         default:
             throw new ActionFailure(`${task} ended in an unexpected state: ${result.state}.`);
@@ -42063,7 +42074,8 @@ function forbiddenHint(message, emptyBody, context) {
     }
     if (message === 'access denied' && context.dump) {
         return ("the API key's user must be the portal owner or a DocSpace admin, " +
-            'and dump: true works only on self-hosted DocSpace.');
+            'or this is DocSpace Cloud, where dump: true is not available ' +
+            '(it needs self-hosted DocSpace).');
     }
     if (message === 'access denied') {
         return ("the API key's user must be the portal owner or a DocSpace admin, " +
@@ -42626,6 +42638,9 @@ class Transfer {
                 file.destroy();
                 await (0,external_node_events_.once)(file, 'close').catch(() => undefined);
             }
+            // Bytes counted but still buffered when the stream broke never reached
+            // the file, so a resume starts from what the file really holds.
+            this.written = await (0,promises_namespaceObject.stat)(this.temporary).then(info => info.size, () => 0);
         }
     }
 }

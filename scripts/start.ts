@@ -28,6 +28,11 @@ async function main(): Promise<void> {
   try {
     const run = await runAction({
       env: passThrough(process.env),
+      // Ctrl-C reaches the action as a cancelled run's SIGINT would, and
+      // this script still prints what the action left behind.
+      onSpawn: child => {
+        process.on('SIGINT', () => child.kill('SIGINT'))
+      },
       inputs: {
         ...DEFAULT_INPUTS,
         ...inputsFromEnvironment(),

@@ -203,7 +203,7 @@ async function finish(
       )
     case 'timed-out':
       await cancelIfAsked(inputs, deps, report, 'timed-out')
-      report.error ||= `Timed out after ${inputs.timeoutSeconds}s.`
+      report.error ||= `Timed out after ${formatDuration(inputs.timeoutSeconds * 1000)}.`
       throw new ActionFailure(
         `${task} did not finish within timeout (${formatDuration(inputs.timeoutSeconds * 1000)}); ` +
           `it was at ${report.progress}%.${cancelAdvice(inputs)}`
@@ -211,7 +211,7 @@ async function finish(
     case 'aborted':
       await cancelIfAsked(inputs, deps, report, 'aborted')
       throw new ActionFailure(
-        `The workflow run was cancelled while ${task} was at ` +
+        `The workflow run was cancelled while backup task ${report.taskId} was at ` +
           `${report.progress}%.${cancelAdvice(inputs)}`
       )
     default:

@@ -136,7 +136,10 @@ export async function writeSummary(
     ['Progress', `${report.progress}%`],
     ['Duration', `${report.durationSeconds}s`],
     ['File', report.fileName || '(unknown)'],
-    ['Expires', report.expiresOn || (report.isCompleted ? 'never' : '')]
+    [
+      'Expires',
+      report.expiresOn || (report.status === 'completed' ? 'never' : '')
+    ]
   ]
   if (report.origin === 'attached') {
     rows.push(['Note', 'Followed a backup that was already running'])

@@ -178,7 +178,7 @@ export function validateStorageParams(
       if (folderId === undefined || !/^\d+$/.test(folderId)) {
         errors.push(
           'storage-params: Documents needs folderId=<number>, the id of the ' +
-            'room or folder that receives the backup.'
+            `room or folder that receives the backup${miscasedHint(params, 'folderId')}.`
         )
       }
       break
@@ -187,7 +187,8 @@ export function validateStorageParams(
         errors.push(
           'storage-params: ThirdPartyDocuments needs folderId=<id> of a ' +
             'connected third-party folder (not a number; a number is a ' +
-            'DocSpace folder, so use storage-type Documents for it).'
+            'DocSpace folder, so use storage-type Documents for it)' +
+            `${miscasedHint(params, 'folderId')}.`
         )
       }
       break
@@ -212,17 +213,23 @@ export function validateStorageParams(
 
 function checkKeys(params: StorageParam[]): string[] {
   const errors: string[] = []
-  const seen = new Set<string>()
+  const seen = new Map<string, string>()
 
   for (const { key } of params) {
     if (key === '') {
       errors.push('storage-params: a setting has an empty key.')
       continue
     }
-    if (seen.has(key.toLowerCase())) {
-      errors.push(`storage-params: the key '${key}' is given more than once.`)
+    const earlier = seen.get(key.toLowerCase())
+    if (earlier !== undefined) {
+      const spellings =
+        earlier === key ? `'${key}'` : `'${earlier}' and '${key}'`
+      errors.push(
+        `storage-params: the key ${spellings} is given more than once ` +
+          '(keys must be unique regardless of case).'
+      )
     }
-    seen.add(key.toLowerCase())
+    seen.set(key.toLowerCase(), key)
 
     if (CREDENTIAL_KEYS.has(key.toLowerCase())) {
       errors.push(
@@ -247,14 +254,17 @@ function requireKey(
     return []
   }
 
-  const miscased = params.find(
-    param => param.key.toLowerCase() === key.toLowerCase()
-  )
-  const hint = miscased
-    ? ` (found '${miscased.key}'; keys are case-sensitive)`
-    : ''
   return [
     `storage-params: ${typeName} needs ${key}=<value>, e.g. ` +
-      `${key}=${example}${hint}.`
+      `${key}=${example}${miscasedHint(params, key)}.`
   ]
+}
+
+/** Points at a key given with other letter case, which the server misses. */
+function miscasedHint(params: StorageParam[], key: string): string {
+  const miscased = params.find(
+    param => param.key !== key && param.key.toLowerCase() === key.toLowerCase()
+  )
+
+  return miscased ? ` (found '${miscased.key}'; keys are case-sensitive)` : ''
 }

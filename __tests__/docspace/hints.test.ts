@@ -28,7 +28,7 @@ describe('hintFor', () => {
     const hint = hintFor(403, 'Access denied', false, { dump: true })
 
     expect(hint).toContain('portal owner or a DocSpace admin')
-    expect(hint).toContain('dump: true works only on self-hosted')
+    expect(hint).toContain('dump: true is not available')
   })
 
   it('403 with another message stays general', () => {

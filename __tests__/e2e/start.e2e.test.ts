@@ -255,7 +255,7 @@ describe('storage types', () => {
 
     expect(run.exitCode).not.toBe(0)
     expect(run.outputs.status).toBe('failed')
-    expect(error).toMatch(/dump: true works only on self-hosted DocSpace/)
+    expect(error).toMatch(/dump: true is not available/)
     expect(startRequest(simulator).body).toMatchObject({ dump: true })
   })
 })

@@ -149,10 +149,13 @@ export function parseOutputFile(text: string): Record<string, string> {
 
 /**
  * Renders the action's stdout as the runner's log shows it: masked values
- * replaced with `***`, groups and annotations as plain lines, debug lines
- * hidden.
+ * replaced with `***`, groups and annotations as plain lines, and debug lines
+ * only when RUNNER_DEBUG is set.
  */
-export function renderLog(stdout: string): string {
+export function renderLog(
+  stdout: string,
+  showDebug = Boolean(process.env.RUNNER_DEBUG)
+): string {
   const masks: string[] = []
   const lines: string[] = []
 
@@ -172,7 +175,12 @@ export function renderLog(stdout: string): string {
         lines.push(`▼ ${value}`)
         break
       case 'endgroup':
+        break
       case 'debug':
+        // The runner shows debug lines only when step debug logging is on.
+        if (showDebug) {
+          lines.push(`Debug: ${value}`)
+        }
         break
       default:
         lines.push(`${name![0]!.toUpperCase()}${name!.slice(1)}: ${value}`)

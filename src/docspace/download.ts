@@ -261,6 +261,12 @@ class Transfer {
         file.destroy()
         await once(file, 'close').catch(() => undefined)
       }
+      // Bytes counted but still buffered when the stream broke never reached
+      // the file, so a resume starts from what the file really holds.
+      this.written = await stat(this.temporary).then(
+        info => info.size,
+        () => 0
+      )
     }
   }
 }

@@ -75,7 +75,8 @@ function forbiddenHint(
   if (message === 'access denied' && context.dump) {
     return (
       "the API key's user must be the portal owner or a DocSpace admin, " +
-      'and dump: true works only on self-hosted DocSpace.'
+      'or this is DocSpace Cloud, where dump: true is not available ' +
+      '(it needs self-hosted DocSpace).'
     )
   }
   if (message === 'access denied') {
