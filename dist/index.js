@@ -28374,7 +28374,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4128);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1346);
 
 // The runner sends SIGINT when a run is cancelled, then SIGTERM about 7.5 s
 // later. Stop waiting on the first, so outputs are set and, when asked, the
@@ -28397,7 +28397,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4128:
+/***/ 1346:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -42447,7 +42447,13 @@ const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impo
 var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: external "node:stream/promises"
 const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+;// CONCATENATED MODULE: external "node:v8"
+const external_node_v8_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:v8");
+;// CONCATENATED MODULE: external "node:vm"
+const external_node_vm_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:vm");
 ;// CONCATENATED MODULE: ./src/docspace/download.ts
+
+
 
 
 
@@ -42467,6 +42473,8 @@ const DEFAULT_MAX_ATTEMPTS = 5;
 const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 const DEFAULT_PROGRESS_INTERVAL_MS = 5000;
 const RETRY_BASE_DELAY_MS = 1000;
+const FILE_BUFFER_BYTES = 1024 * 1024;
+const COLLECT_EVERY_BYTES = 4 * 1024 * 1024;
 /**
  * Streams the archive to a temporary file beside the target and renames it
  * once complete, so no partial file ever has the final name. Resumes with
@@ -42610,15 +42618,20 @@ class Transfer {
     }
     async write(message, appending) {
         const progress = new ProgressLog(this.options, this.expectedSize);
+        const collector = new BufferCollector();
         const counter = new external_node_stream_.Transform({
             transform: (chunk, _encoding, callback) => {
                 this.written += chunk.length;
                 progress.update(this.written);
+                collector.count(chunk.length);
                 callback(null, chunk);
             }
         });
+        // A larger buffer lets the file stream batch the socket's 64 KiB chunks
+        // into fewer writes, which brought throughput close to curl's.
         const file = (0,external_node_fs_namespaceObject.createWriteStream)(this.temporary, {
-            flags: appending ? 'a' : 'w'
+            flags: appending ? 'a' : 'w',
+            highWaterMark: FILE_BUFFER_BYTES
         });
         try {
             await (0,external_node_stream_promises_namespaceObject.pipeline)(message, counter, file, { signal: this.options.signal });
@@ -42642,6 +42655,37 @@ class Transfer {
             // the file, so a resume starts from what the file really holds.
             this.written = await (0,promises_namespaceObject.stat)(this.temporary).then(info => info.size, () => 0);
         }
+    }
+}
+/**
+ * Frees received chunks every few MiB. Node allocates a new buffer for each
+ * socket read, and V8 collects them only after about 64 MiB of such memory,
+ * so without this the peak RSS of a download grows by that much.
+ */
+class BufferCollector {
+    sinceLastCollection = 0;
+    collect = loadGarbageCollector();
+    count(bytes) {
+        this.sinceLastCollection += bytes;
+        if (this.collect && this.sinceLastCollection >= COLLECT_EVERY_BYTES) {
+            this.sinceLastCollection = 0;
+            this.collect();
+        }
+    }
+}
+/**
+ * Returns V8's gc function, or undefined where it cannot be had.
+ * NOTE: this turns on --expose-gc after start-up, which V8 permits but does
+ * not promise to support; the download works the same without it.
+ */
+function loadGarbageCollector() {
+    try {
+        (0,external_node_v8_namespaceObject.setFlagsFromString)('--expose-gc');
+        const collect = (0,external_node_vm_namespaceObject.runInNewContext)('gc');
+        return typeof collect === 'function' ? () => collect() : undefined;
+    }
+    catch {
+        return undefined;
     }
 }
 /** A transfer that stopped early and may resume. */

@@ -6,6 +6,8 @@ import type { IncomingMessage } from 'node:http'
 import { basename, dirname, join, resolve } from 'node:path'
 import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { formatDuration, type Now, type Sleep } from '../time.js'
 
 export interface DownloadOptions {
@@ -48,6 +50,8 @@ const DEFAULT_MAX_ATTEMPTS = 5
 const DEFAULT_IDLE_TIMEOUT_MS = 60_000
 const DEFAULT_PROGRESS_INTERVAL_MS = 5000
 const RETRY_BASE_DELAY_MS = 1000
+const FILE_BUFFER_BYTES = 1024 * 1024
+const COLLECT_EVERY_BYTES = 4 * 1024 * 1024
 
 /**
  * Streams the archive to a temporary file beside the target and renames it
@@ -231,15 +235,20 @@ class Transfer {
 
   private async write(message: IncomingMessage, appending: boolean) {
     const progress = new ProgressLog(this.options, this.expectedSize)
+    const collector = new BufferCollector()
     const counter = new Transform({
       transform: (chunk: Buffer, _encoding, callback) => {
         this.written += chunk.length
         progress.update(this.written)
+        collector.count(chunk.length)
         callback(null, chunk)
       }
     })
+    // A larger buffer lets the file stream batch the socket's 64 KiB chunks
+    // into fewer writes, which brought throughput close to curl's.
     const file = createWriteStream(this.temporary, {
-      flags: appending ? 'a' : 'w'
+      flags: appending ? 'a' : 'w',
+      highWaterMark: FILE_BUFFER_BYTES
     })
 
     try {
@@ -268,6 +277,39 @@ class Transfer {
         () => 0
       )
     }
+  }
+}
+
+/**
+ * Frees received chunks every few MiB. Node allocates a new buffer for each
+ * socket read, and V8 collects them only after about 64 MiB of such memory,
+ * so without this the peak RSS of a download grows by that much.
+ */
+class BufferCollector {
+  private sinceLastCollection = 0
+  private readonly collect = loadGarbageCollector()
+
+  count(bytes: number): void {
+    this.sinceLastCollection += bytes
+    if (this.collect && this.sinceLastCollection >= COLLECT_EVERY_BYTES) {
+      this.sinceLastCollection = 0
+      this.collect()
+    }
+  }
+}
+
+/**
+ * Returns V8's gc function, or undefined where it cannot be had.
+ * NOTE: this turns on --expose-gc after start-up, which V8 permits but does
+ * not promise to support; the download works the same without it.
+ */
+function loadGarbageCollector(): (() => void) | undefined {
+  try {
+    setFlagsFromString('--expose-gc')
+    const collect: unknown = runInNewContext('gc')
+    return typeof collect === 'function' ? () => collect() : undefined
+  } catch {
+    return undefined
   }
 }
 
