@@ -206,7 +206,11 @@ class Transfer {
       this.written = 0
       await truncate(this.temporary).catch(() => undefined)
     }
-    this.expectedSize = totalSize(message, this.written) ?? this.expectedSize
+    const total = totalSize(message, this.written)
+    if (appending && total !== undefined) {
+      this.checkSameSize(total)
+    }
+    this.expectedSize = total ?? this.expectedSize
 
     await this.write(message, appending)
     if (this.expectedSize !== undefined && this.written !== this.expectedSize) {
@@ -222,6 +226,7 @@ class Transfer {
       String(message.headers['content-range'] ?? '')
     )?.[1]
     if (total !== undefined && Number(total) === this.written) {
+      this.checkSameSize(Number(total))
       return
     }
 
@@ -233,8 +238,25 @@ class Transfer {
     )
   }
 
+  /** Throws when a resume declares another size than the first response. */
+  private checkSameSize(total: number): void {
+    if (this.expectedSize === undefined || total === this.expectedSize) {
+      return
+    }
+
+    throw new DownloadError(
+      `The archive's size does not match: the server first declared ` +
+        `${this.expectedSize} bytes and now declares ${total}. The link may ` +
+        'point at a file that changed; run the backup again.'
+    )
+  }
+
   private async write(message: IncomingMessage, appending: boolean) {
-    const progress = new ProgressLog(this.options, this.expectedSize)
+    const progress = new ProgressLog(
+      this.options,
+      this.expectedSize,
+      this.written
+    )
     const collector = new BufferCollector()
     const counter = new Transform({
       transform: (chunk: Buffer, _encoding, callback) => {
@@ -251,11 +273,19 @@ class Transfer {
       highWaterMark: FILE_BUFFER_BYTES
     })
 
+    // Node 24's pipeline never settles when a later stream fails after the
+    // whole body has arrived but before it was read, unless the response
+    // itself is destroyed with an error.
+    const stop = (error: unknown) => message.destroy(error as Error)
+    const onAbort = () => stop(this.options.signal?.reason)
+    file.once('error', stop)
+    this.options.signal?.addEventListener('abort', onAbort, { once: true })
+
     try {
       await pipeline(message, counter, file, { signal: this.options.signal })
     } catch (error) {
       if (this.options.signal?.aborted) {
-        throw error
+        throw this.options.signal.reason
       }
       if (isFileError(error)) {
         throw new DownloadError(
@@ -266,6 +296,7 @@ class Transfer {
       }
       throw new Interrupted(describeError(error), error)
     } finally {
+      this.options.signal?.removeEventListener('abort', onAbort)
       if (!file.closed) {
         file.destroy()
         await once(file, 'close').catch(() => undefined)
@@ -307,7 +338,11 @@ function loadGarbageCollector(): (() => void) | undefined {
   try {
     setFlagsFromString('--expose-gc')
     const collect: unknown = runInNewContext('gc')
-    return typeof collect === 'function' ? () => collect() : undefined
+    // A minor collection frees the young chunk buffers as well as a full
+    // one does, at a fraction of its cost.
+    return typeof collect === 'function'
+      ? () => collect({ type: 'minor' })
+      : undefined
   } catch {
     return undefined
   }
@@ -326,9 +361,11 @@ class ProgressLog {
   private readonly startedAt: number
   private lastLoggedAt: number
 
+  /** `startBytes` were on disk before this attempt; the rate excludes them. */
   constructor(
     private readonly options: DownloadOptions,
-    private readonly expectedSize: number | undefined
+    private readonly expectedSize: number | undefined,
+    private readonly startBytes: number
   ) {
     this.startedAt = options.now()
     this.lastLoggedAt = this.startedAt
@@ -344,7 +381,7 @@ class ProgressLog {
     this.lastLoggedAt = now
 
     const seconds = Math.max((now - this.startedAt) / 1000, 0.001)
-    const bytesPerSecond = written / seconds
+    const bytesPerSecond = (written - this.startBytes) / seconds
     const rate = `${(bytesPerSecond / 1e6).toFixed(1)} MB/s`
     if (this.expectedSize === undefined || this.expectedSize === 0) {
       this.options.log(`Downloaded ${megabytes(written)} (${rate}).`)
@@ -352,11 +389,13 @@ class ProgressLog {
     }
 
     const percent = Math.floor((written / this.expectedSize) * 100)
-    const leftMs = ((this.expectedSize - written) / bytesPerSecond) * 1000
+    const left =
+      bytesPerSecond > 0
+        ? `, ${formatDuration(((this.expectedSize - written) / bytesPerSecond) * 1000)} left`
+        : ''
     this.options.log(
       `Downloaded ${percent}% (${megabytes(written)} of ` +
-        `${megabytes(this.expectedSize)}, ${rate}, ` +
-        `${formatDuration(leftMs)} left).`
+        `${megabytes(this.expectedSize)}, ${rate}${left}).`
     )
   }
 }
