@@ -10,7 +10,7 @@ export const REPO_ROOT = findRepoRoot()
 /** The bundled action, as the runner starts it. */
 export const ACTION_ENTRY = join(REPO_ROOT, 'dist', 'index.js')
 
-/** What one run of the action left behind. */
+/** The result of one action run: exit, streams, outputs and summary. */
 export interface ActionRun {
   exitCode: number | null
   signal: NodeJS.Signals | null
