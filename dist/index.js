@@ -31400,7 +31400,7 @@ class DocSpaceHttpError extends DocSpaceError {
 }
 /** HTTP statuses that a proxy or rate limiter returns for a passing fault. */
 const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
-/** The request got no answer within the per-request timeout. */
+/** The request got no response within the per-request timeout. */
 class DocSpaceTimeoutError extends DocSpaceError {
     constructor(request, timeoutMs) {
         super(request, `${request.method} ${request.path} timed out after ` +
@@ -41988,7 +41988,7 @@ const backupHistoryRecordSchema = looseObject({
 });
 /**
  * The body of every DocSpace API response. `response` is left out when null,
- * but `status` (0 or 1) and `statusCode` are always there, which tells an
+ * but `status` (0 or 1) and `statusCode` are always there, which distinguishes an
  * envelope from other JSON.
  */
 const envelopeSchema = looseObject({

@@ -76,7 +76,7 @@ export class DocSpaceHttpError extends DocSpaceError {
 /** HTTP statuses that a proxy or rate limiter returns for a passing fault. */
 export const RETRYABLE_STATUSES = new Set([429, 502, 503, 504])
 
-/** The request got no answer within the per-request timeout. */
+/** The request got no response within the per-request timeout. */
 export class DocSpaceTimeoutError extends DocSpaceError {
   constructor(request: RequestInfo, timeoutMs: number) {
     super(
