@@ -41988,8 +41988,8 @@ const backupHistoryRecordSchema = looseObject({
 });
 /**
  * The body of every DocSpace API response. `response` is left out when null,
- * but `status` (0 or 1) and `statusCode` are always there, which distinguishes an
- * envelope from other JSON.
+ * but `status` (0 or 1) and `statusCode` are always there, which distinguishes
+ * an envelope from other JSON.
  */
 const envelopeSchema = looseObject({
     response: unknown().optional(),

@@ -41,8 +41,8 @@ export type BackupHistoryRecord = z.infer<typeof backupHistoryRecordSchema>
 
 /**
  * The body of every DocSpace API response. `response` is left out when null,
- * but `status` (0 or 1) and `statusCode` are always there, which distinguishes an
- * envelope from other JSON.
+ * but `status` (0 or 1) and `statusCode` are always there, which distinguishes
+ * an envelope from other JSON.
  */
 export const envelopeSchema = z
   .looseObject({
