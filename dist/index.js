@@ -31681,7 +31681,7 @@ function cancelAdvice(inputs) {
  * Cancels the portal's backup when cancel-if-unfinished is set. Logs the
  * result; a failure to cancel is a warning, because the step fails anyway.
  */
-async function cancelIfAsked(inputs, deps, report, reason) {
+async function cancelIfRequested(inputs, deps, report, reason) {
     if (!inputs.cancelIfUnfinished) {
         return;
     }
@@ -31722,7 +31722,7 @@ async function cancelStartInFlight(inputs, deps, report, sent) {
         }
         report.taskId = current.taskId;
         report.status = 'running';
-        await cancelIfAsked(inputs, deps, report, 'aborted');
+        await cancelIfRequested(inputs, deps, report, 'aborted');
     }
     catch (error) {
         deps.log.warning(describeCancelFailure(error));
@@ -32368,12 +32368,12 @@ async function finish(inputs, deps, report, result) {
             throw new ActionFailure(`${report.error} Someone (a user, a schedule or another workflow) ` +
                 'started a new backup after this one was removed.');
         case 'timed-out':
-            await cancelIfAsked(inputs, deps, report, 'timed-out');
+            await cancelIfRequested(inputs, deps, report, 'timed-out');
             report.error ||= `Timed out after ${formatDuration(inputs.timeoutSeconds * 1000)}.`;
             throw new ActionFailure(`${task} did not finish within timeout (${formatDuration(inputs.timeoutSeconds * 1000)}); ` +
                 `it was at ${report.progress}%.${cancelAdvice(inputs)}`);
         case 'aborted':
-            await cancelIfAsked(inputs, deps, report, 'aborted');
+            await cancelIfRequested(inputs, deps, report, 'aborted');
             throw new ActionFailure(`The workflow run was cancelled while backup task ${report.taskId} was at ` +
                 `${report.progress}%.${cancelAdvice(inputs)}`);
         default:
@@ -43033,10 +43033,12 @@ async function run(signal) {
     const secrets = [];
     try {
         const { inputs, warnings } = readInputs();
-        secrets.push(inputs.apiKey, authorizationHeader(inputs.apiKey));
+        const authorization = authorizationHeader(inputs.apiKey);
+        secrets.push(inputs.apiKey, authorization);
         warnings.forEach(warning => core_warning(warning));
         describeInputs(inputs, report);
-        await runBackup(inputs, createDependencies(inputs, signal), report);
+        const deps = createDependencies(inputs, authorization, signal);
+        await runBackup(inputs, deps, report);
     }
     catch (error) {
         // A server may echo a secret back in its error message.
@@ -43077,8 +43079,7 @@ function describeInputs(inputs, report) {
         `poll-interval=${inputs.pollIntervalSeconds}s if-running=${inputs.ifRunning} ` +
         `cancel-if-unfinished=${inputs.cancelIfUnfinished}`);
 }
-function createDependencies(inputs, signal) {
-    const authorization = authorizationHeader(inputs.apiKey);
+function createDependencies(inputs, authorization, signal) {
     const log = {
         info: (message) => info(message),
         warning: (message) => core_warning(message)

@@ -5,7 +5,7 @@ import type { EndpointName } from './routes.js'
  * `reset`, `hang`, `html-200`, `redirect`) act before the request is handled,
  * so the simulator's state does not change. The others act after it is
  * handled: `reset-after-create` drops the connection instead of responding,
- * `delay` holds the response, and the body faults cut the body short.
+ * `delay` delays the response, and the body faults cut the body short.
  */
 export type FaultKind =
   | {

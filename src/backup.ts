@@ -3,7 +3,7 @@ import type { DownloadedArchive } from './docspace/download.js'
 import type { BackupProgress } from './docspace/schemas.js'
 import {
   cancelAdvice,
-  cancelIfAsked,
+  cancelIfRequested,
   cancelStartInFlight,
   type StartSent
 } from './cancel.js'
@@ -202,14 +202,14 @@ async function finish(
           'started a new backup after this one was removed.'
       )
     case 'timed-out':
-      await cancelIfAsked(inputs, deps, report, 'timed-out')
+      await cancelIfRequested(inputs, deps, report, 'timed-out')
       report.error ||= `Timed out after ${formatDuration(inputs.timeoutSeconds * 1000)}.`
       throw new ActionFailure(
         `${task} did not finish within timeout (${formatDuration(inputs.timeoutSeconds * 1000)}); ` +
           `it was at ${report.progress}%.${cancelAdvice(inputs)}`
       )
     case 'aborted':
-      await cancelIfAsked(inputs, deps, report, 'aborted')
+      await cancelIfRequested(inputs, deps, report, 'aborted')
       throw new ActionFailure(
         `The workflow run was cancelled while backup task ${report.taskId} was at ` +
           `${report.progress}%.${cancelAdvice(inputs)}`

@@ -23,7 +23,7 @@ export function cancelAdvice(inputs: ActionInputs): string {
  * Cancels the portal's backup when cancel-if-unfinished is set. Logs the
  * result; a failure to cancel is a warning, because the step fails anyway.
  */
-export async function cancelIfAsked(
+export async function cancelIfRequested(
   inputs: ActionInputs,
   deps: BackupDependencies,
   report: BackupReport,
@@ -82,7 +82,7 @@ export async function cancelStartInFlight(
     }
     report.taskId = current.taskId
     report.status = 'running'
-    await cancelIfAsked(inputs, deps, report, 'aborted')
+    await cancelIfRequested(inputs, deps, report, 'aborted')
   } catch (error) {
     deps.log.warning(describeCancelFailure(error))
   }

@@ -4,7 +4,13 @@ import { DocSpaceClient } from './docspace/client.js'
 import { downloadArchive } from './docspace/download.js'
 import { errorMessage } from './errors.js'
 import { InputError, readInputs, type ActionInputs } from './inputs.js'
-import { emptyReport, redact, setOutputs, writeSummary } from './report.js'
+import {
+  emptyReport,
+  redact,
+  setOutputs,
+  writeSummary,
+  type BackupReport
+} from './report.js'
 import { DEFAULT_RETRY_POLICY } from './retry.js'
 import { storageTypeName } from './storage.js'
 import { realNow, realSleep } from './time.js'
@@ -19,11 +25,13 @@ export async function run(signal?: AbortSignal): Promise<void> {
 
   try {
     const { inputs, warnings } = readInputs()
-    secrets.push(inputs.apiKey, authorizationHeader(inputs.apiKey))
+    const authorization = authorizationHeader(inputs.apiKey)
+    secrets.push(inputs.apiKey, authorization)
     warnings.forEach(warning => core.warning(warning))
     describeInputs(inputs, report)
 
-    await runBackup(inputs, createDependencies(inputs, signal), report)
+    const deps = createDependencies(inputs, authorization, signal)
+    await runBackup(inputs, deps, report)
   } catch (error) {
     // A server may echo a secret back in its error message.
     const message = redact(errorMessage(error), secrets)
@@ -55,10 +63,7 @@ export function authorizationHeader(apiKey: string): string {
   return header
 }
 
-function describeInputs(
-  inputs: ActionInputs,
-  report: ReturnType<typeof emptyReport>
-): void {
+function describeInputs(inputs: ActionInputs, report: BackupReport): void {
   report.portalHost = inputs.portalUrl.host
   report.storageTypeName = storageTypeName(inputs.storageType)
   report.dump = inputs.dump
@@ -73,9 +78,9 @@ function describeInputs(
 
 function createDependencies(
   inputs: ActionInputs,
+  authorization: string,
   signal: AbortSignal | undefined
 ) {
-  const authorization = authorizationHeader(inputs.apiKey)
   const log = {
     info: (message: string) => core.info(message),
     warning: (message: string) => core.warning(message)
