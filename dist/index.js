@@ -28374,7 +28374,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1346);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5500);
 
 // The runner sends SIGINT when a run is cancelled, then SIGTERM about 7.5 s
 // later. Stop waiting on the first, so outputs are set and, when asked, the
@@ -28397,7 +28397,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1346:
+/***/ 5500:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -42435,26 +42435,17 @@ function isHttpsUpgrade(from, to) {
         from.hostname === to.hostname);
 }
 
-// EXTERNAL MODULE: external "node:events"
-var external_node_events_ = __nccwpck_require__(8474);
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
-;// CONCATENATED MODULE: external "node:stream/promises"
-const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 ;// CONCATENATED MODULE: external "node:v8"
 const external_node_v8_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:v8");
 ;// CONCATENATED MODULE: external "node:vm"
 const external_node_vm_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:vm");
 ;// CONCATENATED MODULE: ./src/docspace/download.ts
-
-
-
 
 
 
@@ -42473,8 +42464,7 @@ const DEFAULT_MAX_ATTEMPTS = 5;
 const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 const DEFAULT_PROGRESS_INTERVAL_MS = 5000;
 const RETRY_BASE_DELAY_MS = 1000;
-const FILE_BUFFER_BYTES = 1024 * 1024;
-const COLLECT_EVERY_BYTES = 4 * 1024 * 1024;
+const COLLECT_EVERY_BYTES = 1024 * 1024;
 /**
  * Streams the archive to a temporary file beside the target and renames it
  * once complete, so no partial file ever has the final name. Resumes with
@@ -42519,7 +42509,9 @@ function safeFileName(fileName) {
 class Transfer {
     options;
     temporary;
+    /** Bytes in the temporary file, which chunks are written to as they come. */
     written = 0;
+    fd = -1;
     expectedSize;
     maxAttempts;
     constructor(options, temporary) {
@@ -42528,10 +42520,27 @@ class Transfer {
         this.maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     }
     async run() {
+        const file = await (0,promises_namespaceObject.open)(this.temporary, 'w').catch((error) => {
+            throw fileError(this.temporary, error);
+        });
+        this.fd = file.fd;
+        try {
+            await this.attempts();
+        }
+        catch (error) {
+            await file.close().catch(() => undefined);
+            throw error;
+        }
+        await file.close().catch((error) => {
+            throw fileError(this.temporary, error);
+        });
+        return this.written;
+    }
+    async attempts() {
         for (let attempt = 1;; attempt++) {
             try {
                 await this.attempt();
-                return this.written;
+                return;
             }
             catch (error) {
                 if (!(error instanceof Interrupted) || attempt >= this.maxAttempts) {
@@ -42595,16 +42604,16 @@ class Transfer {
         if (resuming && !appending) {
             this.options.log('The server ignored the Range request; downloading from the start.');
         }
-        if (!appending) {
+        if (!appending && this.written > 0) {
             this.written = 0;
-            await (0,promises_namespaceObject.truncate)(this.temporary).catch(() => undefined);
+            (0,external_node_fs_namespaceObject.ftruncateSync)(this.fd, 0);
         }
         const total = totalSize(message, this.written);
         if (appending && total !== undefined) {
             this.checkSameSize(total);
         }
         this.expectedSize = total ?? this.expectedSize;
-        await this.write(message, appending);
+        await this.write(message);
         if (this.expectedSize !== undefined && this.written !== this.expectedSize) {
             throw new Interrupted(`received ${this.written} of ${this.expectedSize} bytes.`);
         }
@@ -42630,59 +42639,73 @@ class Transfer {
             `${this.expectedSize} bytes and now declares ${total}. The link may ` +
             'point at a file that changed; run the backup again.');
     }
-    async write(message, appending) {
+    /**
+     * Writes each chunk to the file as it arrives, as curl does: no chunk
+     * waits in a queue, and `written` counts only what is on disk, where a
+     * resume starts from.
+     */
+    write(message) {
         const progress = new ProgressLog(this.options, this.expectedSize, this.written);
         const collector = new BufferCollector();
-        const counter = new external_node_stream_.Transform({
-            transform: (chunk, _encoding, callback) => {
+        const { signal } = this.options;
+        return new Promise((resolve, reject) => {
+            let settled = false;
+            const settle = (error) => {
+                if (settled) {
+                    return;
+                }
+                settled = true;
+                signal?.removeEventListener('abort', onAbort);
+                message.removeListener('data', onData);
+                if (error === undefined) {
+                    resolve();
+                    return;
+                }
+                message.destroy();
+                reject(error);
+            };
+            const onAbort = () => settle(signal?.reason);
+            const onData = (chunk) => {
+                try {
+                    writeFully(this.fd, chunk, this.written);
+                }
+                catch (error) {
+                    settle(fileError(this.temporary, error));
+                    return;
+                }
                 this.written += chunk.length;
                 progress.update(this.written);
                 collector.count(chunk.length);
-                callback(null, chunk);
+            };
+            message.on('data', onData);
+            message.once('end', () => settle());
+            message.once('error', error => settle(new Interrupted(describeError(error), error)));
+            // Closed without 'end' or 'error': the body stopped short.
+            message.once('close', () => settle(new Interrupted(describeError(undefined))));
+            if (signal?.aborted) {
+                onAbort();
             }
+            signal?.addEventListener('abort', onAbort, { once: true });
         });
-        // A larger buffer lets the file stream batch the socket's 64 KiB chunks
-        // into fewer writes, which brought throughput close to curl's.
-        const file = (0,external_node_fs_namespaceObject.createWriteStream)(this.temporary, {
-            flags: appending ? 'a' : 'w',
-            highWaterMark: FILE_BUFFER_BYTES
-        });
-        // Node 24's pipeline never settles when a later stream fails after the
-        // whole body has arrived but before it was read, unless the response
-        // itself is destroyed with an error.
-        const stop = (error) => message.destroy(error);
-        const onAbort = () => stop(this.options.signal?.reason);
-        file.once('error', stop);
-        this.options.signal?.addEventListener('abort', onAbort, { once: true });
-        try {
-            await (0,external_node_stream_promises_namespaceObject.pipeline)(message, counter, file, { signal: this.options.signal });
-        }
-        catch (error) {
-            if (this.options.signal?.aborted) {
-                throw this.options.signal.reason;
-            }
-            if (isFileError(error)) {
-                throw new DownloadError(`Writing the archive to ${this.temporary} failed: ` +
-                    `${describeFileError(error)}`, { cause: error });
-            }
-            throw new Interrupted(describeError(error), error);
-        }
-        finally {
-            this.options.signal?.removeEventListener('abort', onAbort);
-            if (!file.closed) {
-                file.destroy();
-                await (0,external_node_events_.once)(file, 'close').catch(() => undefined);
-            }
-            // Bytes counted but still buffered when the stream broke never reached
-            // the file, so a resume starts from what the file really holds.
-            this.written = await (0,promises_namespaceObject.stat)(this.temporary).then(info => info.size, () => 0);
-        }
     }
 }
+/** Writes the whole chunk at `position`, blocking until it is done. */
+function writeFully(fd, chunk, position) {
+    for (let offset = 0; offset < chunk.length;) {
+        offset += (0,external_node_fs_namespaceObject.writeSync)(fd, chunk, offset, chunk.length - offset, position + offset);
+    }
+}
+/** Says what went wrong with the file; other errors pass unchanged. */
+function fileError(path, error) {
+    return isFileError(error)
+        ? new DownloadError(`Writing the archive to ${path} failed: ${describeFileError(error)}`, { cause: error })
+        : error;
+}
 /**
- * Frees received chunks every few MiB. Node allocates a new buffer for each
+ * Frees received chunks after every MiB. Node allocates a new buffer for each
  * socket read, and V8 collects them only after about 64 MiB of such memory,
- * so without this the peak RSS of a download grows by that much.
+ * so without this the peak RSS of a download grows by that much. Collecting
+ * every 2 MiB or more let the process heap grow with the archive's size.
  */
 class BufferCollector {
     sinceLastCollection = 0;

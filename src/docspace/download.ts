@@ -1,11 +1,8 @@
 import { HttpClient } from '@actions/http-client'
-import { once } from 'node:events'
-import { createWriteStream } from 'node:fs'
-import { mkdir, rename, rm, stat, truncate } from 'node:fs/promises'
+import { ftruncateSync, writeSync } from 'node:fs'
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises'
 import type { IncomingMessage } from 'node:http'
 import { basename, dirname, join, resolve } from 'node:path'
-import { Transform } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { formatDuration, type Now, type Sleep } from '../time.js'
@@ -50,8 +47,7 @@ const DEFAULT_MAX_ATTEMPTS = 5
 const DEFAULT_IDLE_TIMEOUT_MS = 60_000
 const DEFAULT_PROGRESS_INTERVAL_MS = 5000
 const RETRY_BASE_DELAY_MS = 1000
-const FILE_BUFFER_BYTES = 1024 * 1024
-const COLLECT_EVERY_BYTES = 4 * 1024 * 1024
+const COLLECT_EVERY_BYTES = 1024 * 1024
 
 /**
  * Streams the archive to a temporary file beside the target and renames it
@@ -111,7 +107,9 @@ function safeFileName(fileName: string): string {
 
 /** One download, across the attempts it takes. */
 class Transfer {
+  /** Bytes in the temporary file, which chunks are written to as they come. */
   private written = 0
+  private fd = -1
   private expectedSize: number | undefined
   private readonly maxAttempts: number
 
@@ -123,10 +121,28 @@ class Transfer {
   }
 
   async run(): Promise<number> {
+    const file = await open(this.temporary, 'w').catch((error: unknown) => {
+      throw fileError(this.temporary, error)
+    })
+    this.fd = file.fd
+    try {
+      await this.attempts()
+    } catch (error) {
+      await file.close().catch(() => undefined)
+      throw error
+    }
+    await file.close().catch((error: unknown) => {
+      throw fileError(this.temporary, error)
+    })
+
+    return this.written
+  }
+
+  private async attempts(): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.attempt()
-        return this.written
+        return
       } catch (error) {
         if (!(error instanceof Interrupted) || attempt >= this.maxAttempts) {
           throw error instanceof Interrupted
@@ -202,9 +218,9 @@ class Transfer {
         'The server ignored the Range request; downloading from the start.'
       )
     }
-    if (!appending) {
+    if (!appending && this.written > 0) {
       this.written = 0
-      await truncate(this.temporary).catch(() => undefined)
+      ftruncateSync(this.fd, 0)
     }
     const total = totalSize(message, this.written)
     if (appending && total !== undefined) {
@@ -212,7 +228,7 @@ class Transfer {
     }
     this.expectedSize = total ?? this.expectedSize
 
-    await this.write(message, appending)
+    await this.write(message)
     if (this.expectedSize !== undefined && this.written !== this.expectedSize) {
       throw new Interrupted(
         `received ${this.written} of ${this.expectedSize} bytes.`
@@ -251,70 +267,94 @@ class Transfer {
     )
   }
 
-  private async write(message: IncomingMessage, appending: boolean) {
+  /**
+   * Writes each chunk to the file as it arrives, as curl does: no chunk
+   * waits in a queue, and `written` counts only what is on disk, where a
+   * resume starts from.
+   */
+  private write(message: IncomingMessage): Promise<void> {
     const progress = new ProgressLog(
       this.options,
       this.expectedSize,
       this.written
     )
     const collector = new BufferCollector()
-    const counter = new Transform({
-      transform: (chunk: Buffer, _encoding, callback) => {
+    const { signal } = this.options
+
+    return new Promise<void>((resolve, reject) => {
+      let settled = false
+      const settle = (error?: unknown) => {
+        if (settled) {
+          return
+        }
+        settled = true
+        signal?.removeEventListener('abort', onAbort)
+        message.removeListener('data', onData)
+        if (error === undefined) {
+          resolve()
+          return
+        }
+        message.destroy()
+        reject(error)
+      }
+      const onAbort = () => settle(signal?.reason)
+      const onData = (chunk: Buffer) => {
+        try {
+          writeFully(this.fd, chunk, this.written)
+        } catch (error) {
+          settle(fileError(this.temporary, error))
+          return
+        }
         this.written += chunk.length
         progress.update(this.written)
         collector.count(chunk.length)
-        callback(null, chunk)
       }
-    })
-    // A larger buffer lets the file stream batch the socket's 64 KiB chunks
-    // into fewer writes, which brought throughput close to curl's.
-    const file = createWriteStream(this.temporary, {
-      flags: appending ? 'a' : 'w',
-      highWaterMark: FILE_BUFFER_BYTES
-    })
 
-    // Node 24's pipeline never settles when a later stream fails after the
-    // whole body has arrived but before it was read, unless the response
-    // itself is destroyed with an error.
-    const stop = (error: unknown) => message.destroy(error as Error)
-    const onAbort = () => stop(this.options.signal?.reason)
-    file.once('error', stop)
-    this.options.signal?.addEventListener('abort', onAbort, { once: true })
-
-    try {
-      await pipeline(message, counter, file, { signal: this.options.signal })
-    } catch (error) {
-      if (this.options.signal?.aborted) {
-        throw this.options.signal.reason
-      }
-      if (isFileError(error)) {
-        throw new DownloadError(
-          `Writing the archive to ${this.temporary} failed: ` +
-            `${describeFileError(error)}`,
-          { cause: error }
-        )
-      }
-      throw new Interrupted(describeError(error), error)
-    } finally {
-      this.options.signal?.removeEventListener('abort', onAbort)
-      if (!file.closed) {
-        file.destroy()
-        await once(file, 'close').catch(() => undefined)
-      }
-      // Bytes counted but still buffered when the stream broke never reached
-      // the file, so a resume starts from what the file really holds.
-      this.written = await stat(this.temporary).then(
-        info => info.size,
-        () => 0
+      message.on('data', onData)
+      message.once('end', () => settle())
+      message.once('error', error =>
+        settle(new Interrupted(describeError(error), error))
       )
-    }
+      // Closed without 'end' or 'error': the body stopped short.
+      message.once('close', () =>
+        settle(new Interrupted(describeError(undefined)))
+      )
+      if (signal?.aborted) {
+        onAbort()
+      }
+      signal?.addEventListener('abort', onAbort, { once: true })
+    })
   }
 }
 
+/** Writes the whole chunk at `position`, blocking until it is done. */
+function writeFully(fd: number, chunk: Buffer, position: number): void {
+  for (let offset = 0; offset < chunk.length;) {
+    offset += writeSync(
+      fd,
+      chunk,
+      offset,
+      chunk.length - offset,
+      position + offset
+    )
+  }
+}
+
+/** Says what went wrong with the file; other errors pass unchanged. */
+function fileError(path: string, error: unknown): unknown {
+  return isFileError(error)
+    ? new DownloadError(
+        `Writing the archive to ${path} failed: ${describeFileError(error)}`,
+        { cause: error }
+      )
+    : error
+}
+
 /**
- * Frees received chunks every few MiB. Node allocates a new buffer for each
+ * Frees received chunks after every MiB. Node allocates a new buffer for each
  * socket read, and V8 collects them only after about 64 MiB of such memory,
- * so without this the peak RSS of a download grows by that much.
+ * so without this the peak RSS of a download grows by that much. Collecting
+ * every 2 MiB or more let the process heap grow with the archive's size.
  */
 class BufferCollector {
   private sinceLastCollection = 0
