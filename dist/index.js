@@ -28374,7 +28374,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5500);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3570);
 
 // The runner sends SIGINT when a run is cancelled, then SIGTERM about 7.5 s
 // later. Stop waiting on the first, so outputs are set and, when asked, the
@@ -28397,7 +28397,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5500:
+/***/ 3570:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -42441,13 +42441,7 @@ const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-;// CONCATENATED MODULE: external "node:v8"
-const external_node_v8_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:v8");
-;// CONCATENATED MODULE: external "node:vm"
-const external_node_vm_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:vm");
 ;// CONCATENATED MODULE: ./src/docspace/download.ts
-
-
 
 
 
@@ -42464,7 +42458,6 @@ const DEFAULT_MAX_ATTEMPTS = 5;
 const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 const DEFAULT_PROGRESS_INTERVAL_MS = 5000;
 const RETRY_BASE_DELAY_MS = 1000;
-const COLLECT_EVERY_BYTES = 1024 * 1024;
 /**
  * Streams the archive to a temporary file beside the target and renames it
  * once complete, so no partial file ever has the final name. Resumes with
@@ -42646,8 +42639,8 @@ class Transfer {
      */
     write(message) {
         const progress = new ProgressLog(this.options, this.expectedSize, this.written);
-        const collector = new BufferCollector();
         const { signal } = this.options;
+        const socket = message.socket;
         return new Promise((resolve, reject) => {
             let settled = false;
             const settle = (error) => {
@@ -42657,6 +42650,7 @@ class Transfer {
                 settled = true;
                 signal?.removeEventListener('abort', onAbort);
                 message.removeListener('data', onData);
+                socket?.removeListener('data', release);
                 if (error === undefined) {
                     resolve();
                     return;
@@ -42675,9 +42669,12 @@ class Transfer {
                 }
                 this.written += chunk.length;
                 progress.update(this.written);
-                collector.count(chunk.length);
+                release(chunk);
             };
             message.on('data', onData);
+            // Node's HTTP parser listened first, so the socket's buffer is parsed,
+            // and its body copied, before this frees it.
+            socket?.on('data', release);
             message.once('end', () => settle());
             message.once('error', error => settle(new Interrupted(describeError(error), error)));
             // Closed without 'end' or 'error': the body stopped short.
@@ -42702,39 +42699,18 @@ function fileError(path, error) {
         : error;
 }
 /**
- * Frees received chunks after every MiB. Node allocates a new buffer for each
- * socket read, and V8 collects them only after about 64 MiB of such memory,
- * so without this the peak RSS of a download grows by that much. Collecting
- * every 2 MiB or more let the process heap grow with the archive's size.
+ * Frees a buffer's memory now, when the buffer owns all of it. Node allocates
+ * a new buffer for each socket read and copies each body chunk into another;
+ * V8 collects them only after about 64 MiB of such memory, so without this
+ * the peak RSS of a download grows by that much. Detaching the ArrayBuffer
+ * frees it at once. A slice of a larger buffer is left alone.
  */
-class BufferCollector {
-    sinceLastCollection = 0;
-    collect = loadGarbageCollector();
-    count(bytes) {
-        this.sinceLastCollection += bytes;
-        if (this.collect && this.sinceLastCollection >= COLLECT_EVERY_BYTES) {
-            this.sinceLastCollection = 0;
-            this.collect();
-        }
-    }
-}
-/**
- * Returns V8's gc function, or undefined where it cannot be had.
- * NOTE: this turns on --expose-gc after start-up, which V8 permits but does
- * not promise to support; the download works the same without it.
- */
-function loadGarbageCollector() {
-    try {
-        (0,external_node_v8_namespaceObject.setFlagsFromString)('--expose-gc');
-        const collect = (0,external_node_vm_namespaceObject.runInNewContext)('gc');
-        // A minor collection frees the young chunk buffers as well as a full
-        // one does, at a fraction of its cost.
-        return typeof collect === 'function'
-            ? () => collect({ type: 'minor' })
-            : undefined;
-    }
-    catch {
-        return undefined;
+function release(buffer) {
+    const memory = buffer.buffer;
+    if (memory instanceof ArrayBuffer &&
+        buffer.byteOffset === 0 &&
+        buffer.byteLength === memory.byteLength) {
+        memory.transfer(0);
     }
 }
 /** A transfer that stopped early and may resume. */

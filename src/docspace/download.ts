@@ -3,8 +3,6 @@ import { ftruncateSync, writeSync } from 'node:fs'
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises'
 import type { IncomingMessage } from 'node:http'
 import { basename, dirname, join, resolve } from 'node:path'
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
 import { formatDuration, type Now, type Sleep } from '../time.js'
 
 export interface DownloadOptions {
@@ -47,7 +45,6 @@ const DEFAULT_MAX_ATTEMPTS = 5
 const DEFAULT_IDLE_TIMEOUT_MS = 60_000
 const DEFAULT_PROGRESS_INTERVAL_MS = 5000
 const RETRY_BASE_DELAY_MS = 1000
-const COLLECT_EVERY_BYTES = 1024 * 1024
 
 /**
  * Streams the archive to a temporary file beside the target and renames it
@@ -278,8 +275,8 @@ class Transfer {
       this.expectedSize,
       this.written
     )
-    const collector = new BufferCollector()
     const { signal } = this.options
+    const socket = message.socket
 
     return new Promise<void>((resolve, reject) => {
       let settled = false
@@ -290,6 +287,7 @@ class Transfer {
         settled = true
         signal?.removeEventListener('abort', onAbort)
         message.removeListener('data', onData)
+        socket?.removeListener('data', release)
         if (error === undefined) {
           resolve()
           return
@@ -307,10 +305,13 @@ class Transfer {
         }
         this.written += chunk.length
         progress.update(this.written)
-        collector.count(chunk.length)
+        release(chunk)
       }
 
       message.on('data', onData)
+      // Node's HTTP parser listened first, so the socket's buffer is parsed,
+      // and its body copied, before this frees it.
+      socket?.on('data', release)
       message.once('end', () => settle())
       message.once('error', error =>
         settle(new Interrupted(describeError(error), error))
@@ -351,40 +352,20 @@ function fileError(path: string, error: unknown): unknown {
 }
 
 /**
- * Frees received chunks after every MiB. Node allocates a new buffer for each
- * socket read, and V8 collects them only after about 64 MiB of such memory,
- * so without this the peak RSS of a download grows by that much. Collecting
- * every 2 MiB or more let the process heap grow with the archive's size.
+ * Frees a buffer's memory now, when the buffer owns all of it. Node allocates
+ * a new buffer for each socket read and copies each body chunk into another;
+ * V8 collects them only after about 64 MiB of such memory, so without this
+ * the peak RSS of a download grows by that much. Detaching the ArrayBuffer
+ * frees it at once. A slice of a larger buffer is left alone.
  */
-class BufferCollector {
-  private sinceLastCollection = 0
-  private readonly collect = loadGarbageCollector()
-
-  count(bytes: number): void {
-    this.sinceLastCollection += bytes
-    if (this.collect && this.sinceLastCollection >= COLLECT_EVERY_BYTES) {
-      this.sinceLastCollection = 0
-      this.collect()
-    }
-  }
-}
-
-/**
- * Returns V8's gc function, or undefined where it cannot be had.
- * NOTE: this turns on --expose-gc after start-up, which V8 permits but does
- * not promise to support; the download works the same without it.
- */
-function loadGarbageCollector(): (() => void) | undefined {
-  try {
-    setFlagsFromString('--expose-gc')
-    const collect: unknown = runInNewContext('gc')
-    // A minor collection frees the young chunk buffers as well as a full
-    // one does, at a fraction of its cost.
-    return typeof collect === 'function'
-      ? () => collect({ type: 'minor' })
-      : undefined
-  } catch {
-    return undefined
+function release(buffer: Buffer): void {
+  const memory = buffer.buffer
+  if (
+    memory instanceof ArrayBuffer &&
+    buffer.byteOffset === 0 &&
+    buffer.byteLength === memory.byteLength
+  ) {
+    memory.transfer(0)
   }
 }
 
