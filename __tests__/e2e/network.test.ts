@@ -1,8 +1,12 @@
 import { afterAll, describe, expect, it } from '@jest/globals'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createSelfSignedCertificate } from '../../simulator/server.js'
+import type { ActionRun } from '../../scripts/lib/run-action.js'
+import {
+  createSelfSignedCertificate,
+  generateArchive
+} from '../../simulator/server.js'
 import { logWithoutMasks, requestsTo, runStep } from './helpers.js'
 import {
   addressOf,
@@ -201,4 +205,64 @@ describe('tls', () => {
       expect(simulator.startedCount()).toBe(1)
     }
   )
+})
+
+describe('download', () => {
+  /** A little over 1 MiB, so the body spans many socket reads. */
+  const ARCHIVE_BYTES = 1024 * 1024 + 13
+
+  /** Checks that the run saved exactly the archive the simulator serves. */
+  function expectSavedArchive(run: ActionRun): void {
+    expect(run.exitCode).toBe(0)
+    const saved = readFileSync(run.outputs['archive-path'] ?? '')
+    const served = generateArchive(
+      run.outputs['file-name'] ?? '',
+      ARCHIVE_BYTES
+    )
+    expect(saved.equals(served)).toBe(true)
+  }
+
+  it.concurrent('over https: saves the archive', async () => {
+    const simulator = await servers.simulator({
+      tls: selfSigned,
+      archiveBytes: ARCHIVE_BYTES
+    })
+
+    const run = await runStep(
+      simulator,
+      { 'download-path': `${join(trustDirectory, 'https')}/` },
+      { env: { NODE_EXTRA_CA_CERTS: selfSignedCaFile } }
+    )
+
+    expect(simulator.url).toMatch(/^https:/)
+    expectSavedArchive(run)
+    expect(requestsTo(simulator, 'download')).toHaveLength(1)
+  })
+
+  it.concurrent('through HTTP_PROXY: saves the archive', async () => {
+    const simulator = await servers.simulator({ archiveBytes: ARCHIVE_BYTES })
+    const proxy = await servers.proxy(addressOf(simulator))
+
+    const run = await runStep(
+      simulator,
+      {
+        'portal-url': `http://${PROXIED_HOST}`,
+        'download-path': `${join(trustDirectory, 'proxy')}/`
+      },
+      {
+        env: {
+          HTTP_PROXY: proxy.url,
+          HTTPS_PROXY: proxy.url,
+          NODE_OPTIONS: BLOCK_TEST_DNS
+        }
+      }
+    )
+
+    expectSavedArchive(run)
+    expect(requestsTo(simulator, 'download')).toHaveLength(1)
+    expect(proxy.requests.at(-1)).toEqual({
+      method: 'CONNECT',
+      target: `${PROXIED_HOST}:80`
+    })
+  })
 })
