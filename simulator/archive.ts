@@ -1,18 +1,26 @@
-import { createCipheriv, createHash, createHmac } from 'node:crypto'
+import {
+  createCipheriv,
+  createHash,
+  createHmac,
+  type Cipheriv
+} from 'node:crypto'
 import type { BodySource } from './reply.js'
 import { archiveFileName, TENANT_ID, type Job } from './jobs.js'
 import { StorageType } from './storage-type.js'
 
 const AES_BLOCK_BYTES = 16
 const LINK_LIFETIME_SECONDS = 24 * 60 * 60
+const SHARED_ZEROS = Buffer.alloc(64 * 1024)
 
 /**
  * Returns deterministic pseudo-random archive bytes for a file name. The
  * bytes are an AES-256-CTR keystream, so any range can be produced without
- * generating the bytes before it.
+ * generating the bytes before it. Reads that follow on from the last one
+ * continue its cipher, so a response streamed in order sets up one cipher.
  */
 export function archiveSource(fileName: string, size: number): BodySource {
   const key = createHash('sha256').update(fileName).digest()
+  let next: { offset: number; cipher: Cipheriv } | undefined
 
   return {
     size,
@@ -22,17 +30,28 @@ export function archiveSource(fileName: string, size: number): BodySource {
         return Buffer.alloc(0)
       }
 
+      if (next?.offset === offset) {
+        next.offset = end
+        return next.cipher.update(zeros(end - offset))
+      }
+
       const block = Math.floor(offset / AES_BLOCK_BYTES)
       const skip = offset - block * AES_BLOCK_BYTES
       const counter = Buffer.alloc(AES_BLOCK_BYTES)
       counter.writeBigUInt64BE(BigInt(block), 8)
 
       const cipher = createCipheriv('aes-256-ctr', key, counter)
-      const stream = cipher.update(Buffer.alloc(skip + end - offset))
-
-      return stream.subarray(skip)
+      next = { offset: end, cipher }
+      return cipher.update(zeros(skip + end - offset)).subarray(skip)
     }
   }
+}
+
+/** Zero bytes to encrypt; the common chunk size shares one buffer. */
+function zeros(length: number): Buffer {
+  return length <= SHARED_ZEROS.length
+    ? SHARED_ZEROS.subarray(0, length)
+    : Buffer.alloc(length)
 }
 
 /** Returns the whole archive the simulator serves for a file name. */
