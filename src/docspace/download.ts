@@ -363,7 +363,9 @@ function release(buffer: Buffer): void {
   if (
     memory instanceof ArrayBuffer &&
     buffer.byteOffset === 0 &&
-    buffer.byteLength === memory.byteLength
+    buffer.byteLength === memory.byteLength &&
+    // Node 20 has no transfer; the buffer is then left to the collector.
+    typeof memory.transfer === 'function'
   ) {
     memory.transfer(0)
   }
