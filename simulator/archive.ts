@@ -47,7 +47,7 @@ export function archiveSource(fileName: string, size: number): BodySource {
   }
 }
 
-/** Zero bytes to encrypt; the common chunk size shares one buffer. */
+/** Returns zero bytes to encrypt. Lengths up to 64 KiB share one buffer. */
 function zeros(length: number): Buffer {
   return length <= SHARED_ZEROS.length
     ? SHARED_ZEROS.subarray(0, length)

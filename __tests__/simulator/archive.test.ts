@@ -5,7 +5,7 @@ import { archiveSource } from '../../simulator/archive.js'
 const FILE_NAME = 'portal_2026-12-04_10-00-00.tar.gz'
 const SIZE = 300_000
 
-/** The archive as one AES-256-CTR keystream from counter zero. */
+/** Returns the archive as one AES-256-CTR keystream from counter zero. */
 function wholeArchive(): Buffer {
   const key = createHash('sha256').update(FILE_NAME).digest()
   const cipher = createCipheriv('aes-256-ctr', key, Buffer.alloc(16))

@@ -353,7 +353,7 @@ function fileError(path: string, error: unknown): unknown {
 
 /**
  * Frees a buffer's memory now, when the buffer owns all of it. Node allocates
- * a new buffer for each socket read and copies each body chunk into another;
+ * a new buffer for each socket read and copies each body chunk into another.
  * V8 collects them only after about 64 MiB of such memory, so without this
  * the peak RSS of a download grows by that much. Detaching the ArrayBuffer
  * frees it at once. A slice of a larger buffer is left alone.
@@ -364,7 +364,7 @@ function release(buffer: Buffer): void {
     memory instanceof ArrayBuffer &&
     buffer.byteOffset === 0 &&
     buffer.byteLength === memory.byteLength &&
-    // Node 20 has no transfer; the buffer is then left to the collector.
+    // Node 20 has no transfer, so there the collector frees the buffer later.
     typeof memory.transfer === 'function'
   ) {
     memory.transfer(0)
