@@ -1,7 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { spawnSync } from 'node:child_process'
+import {
+  chmod,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  writeFile
+} from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { renderLog, type ActionRun } from '../../scripts/lib/run-action.js'
 import {
   generateArchive,
@@ -59,6 +67,50 @@ function expectLinkHidden(run: ActionRun): void {
   )
   expect(signature).toBeTruthy()
   expect(renderLog(run.stdout)).not.toContain(signature)
+}
+
+/**
+ * Whether this machine lets a process make a user and mount namespace of its
+ * own, where it may mount a tmpfs without touching the host's mounts.
+ */
+const CAN_MOUNT_PRIVATELY =
+  spawnSync('unshare', ['--mount', '--map-root-user', 'true']).status === 0
+
+/**
+ * Writes a stand-in for the node binary that runs the action with a 256 KiB
+ * tmpfs mounted on the test directory, in namespaces of its own, and then
+ * writes what the directory contains to `listing`. It is a Node script, not
+ * a shell one, because sh drops the INPUT_ variables with hyphens.
+ */
+async function writeFullDiskNode(listing: string): Promise<string> {
+  const script = join(await mkdtemp(join(tmpdir(), 'full-disk-')), 'node.mjs')
+  const settings = JSON.stringify({ directory, listing })
+  await writeFile(
+    script,
+    [
+      `#!${process.execPath}`,
+      "import { execFileSync, spawnSync } from 'node:child_process'",
+      "import { readdirSync, writeFileSync } from 'node:fs'",
+      `const { directory, listing } = ${settings}`,
+      'const [first, second] = process.argv.slice(2)',
+      "if (first !== '--inside') {",
+      '  const run = spawnSync(',
+      "    'unshare',",
+      "    ['--mount', '--map-root-user', process.execPath, process.argv[1], '--inside', first],",
+      "    { stdio: 'inherit' }",
+      '  )',
+      '  process.exit(run.status ?? 1)',
+      '}',
+      "execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', directory])",
+      "const run = spawnSync(process.execPath, [second], { stdio: 'inherit' })",
+      "writeFileSync(listing, readdirSync(directory).join('\\n'))",
+      'process.exit(run.status ?? 1)',
+      ''
+    ].join('\n')
+  )
+  await chmod(script, 0o755)
+
+  return script
 }
 
 describe('download-path', () => {
@@ -144,6 +196,32 @@ describe('download-path', () => {
     expect(run.outputs['archive-path']).toBe('')
     expect(await readdir(directory)).toEqual([])
     expectLinkHidden(run)
+  })
+
+  // Skipped where the machine forbids user namespaces. .ci/run fails on a
+  // skipped test, so CI always runs it.
+  const itWithTmpfs = CAN_MOUNT_PRIVATELY ? it : it.skip
+  itWithTmpfs('reports a full disk and leaves no file', async () => {
+    const simulator = await startPortal()
+    const listing = join(await mkdtemp(join(tmpdir(), 'listing-')), 'files')
+    const nodePath = await writeFullDiskNode(listing)
+
+    try {
+      const run = await runStep(
+        simulator,
+        { 'download-path': `${directory}/` },
+        { nodePath }
+      )
+
+      expect(run.exitCode).toBe(1)
+      expect(run.outputs.error).toMatch(/no space left on the device/)
+      expect(run.outputs.status).toBe('completed')
+      expect(run.outputs['archive-path']).toBe('')
+      expect(await readFile(listing, 'utf8')).toBe('')
+    } finally {
+      await rm(dirname(nodePath), { recursive: true, force: true })
+      await rm(dirname(listing), { recursive: true, force: true })
+    }
   })
 
   it('rejects Documents storage before any request', async () => {
