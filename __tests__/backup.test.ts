@@ -278,6 +278,7 @@ describe('runBackup', () => {
       '/downloads/portal_2026-03-01.tar.gz'
     )
     expect(result.report.archiveSize).toBe('1234')
+    expect(result.report.downloadFailed).toBe(false)
     expect(result.groups).toContain('Downloading backup')
   })
 
@@ -300,6 +301,7 @@ describe('runBackup', () => {
     expect(failureOf(result)).toContain('no download link')
     expect(result.download).not.toHaveBeenCalled()
     expect(result.report.status).toBe('completed')
+    expect(result.report.downloadFailed).toBe(true)
   })
 
   it('fails when the download fails', async () => {
@@ -319,6 +321,7 @@ describe('runBackup', () => {
     expect(result.error).toBeInstanceOf(Error)
     expect(result.report.status).toBe('completed')
     expect(result.report.archivePath).toBe('')
+    expect(result.report.downloadFailed).toBe(true)
   })
 
   it('fails a failed backup', async () => {

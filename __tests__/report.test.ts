@@ -236,6 +236,46 @@ describe('writeSummary', () => {
     )
   })
 
+  it('leaves out the inputs when they were invalid', async () => {
+    await writeSummary(
+      { ...emptyReport(), error: 'portal-url: missing.' },
+      secrets
+    )
+    const summary = readFileSync(summaryPath, 'utf8')
+
+    expect(summary).not.toContain('Portal')
+    expect(summary).not.toContain('Storage type')
+    expect(summary).not.toContain('Dump')
+    expect(summary).toContain('portal-url: missing.')
+  })
+
+  it('writes no empty cell', async () => {
+    await writeSummary(emptyReport(), secrets)
+    const summary = readFileSync(summaryPath, 'utf8')
+
+    expect(summary).not.toContain('Expires')
+    expect(summary).not.toMatch(/<td><\/tr>/)
+    expect(summary.match(/<td>/g)?.length).toBe(
+      summary.match(/<\/td>/g)?.length
+    )
+  })
+
+  it('marks a failed download', async () => {
+    const report = finishedReport({
+      archivePath: '',
+      archiveSize: '',
+      downloadFailed: true,
+      error: 'Downloading the archive failed with 404.'
+    })
+
+    await writeSummary(report, secrets)
+    const summary = readFileSync(summaryPath, 'utf8')
+
+    expect(summary).toContain('✅ completed')
+    expect(summary).toContain('❌ failed, so the step failed (see Error)')
+    expect(summary).not.toContain('Downloaded to')
+  })
+
   it('notes an attached job', async () => {
     await writeSummary(finishedReport({ origin: 'attached' }), secrets)
 

@@ -177,7 +177,12 @@ async function finish(
         )
       }
       if (inputs.downloadPath !== '') {
-        await deps.group('Downloading backup', () => download(deps, report))
+        await deps
+          .group('Downloading backup', () => download(deps, report))
+          .catch((error: unknown) => {
+            report.downloadFailed = true
+            throw error
+          })
       }
       return
     case 'failed':

@@ -23,6 +23,8 @@ export interface BackupReport {
   archivePath: string
   /** Bytes, as text; '' when nothing was downloaded. */
   archiveSize: string
+  /** Whether the download failed after the backup completed. */
+  downloadFailed: boolean
   portalHost: string
   storageTypeName: string
   dump: boolean
@@ -45,6 +47,7 @@ export function emptyReport(): BackupReport {
     durationSeconds: 0,
     archivePath: '',
     archiveSize: '',
+    downloadFailed: false,
     portalHost: '',
     storageTypeName: '',
     dump: false,
@@ -127,10 +130,17 @@ export async function writeSummary(
     return
   }
 
+  // The inputs describe the backup only once they were all valid.
+  const inputRows: [string, string][] =
+    report.portalHost === ''
+      ? []
+      : [
+          ['Portal', report.portalHost],
+          ['Storage type', report.storageTypeName],
+          ['Dump', report.dump ? 'yes' : 'no']
+        ]
   const rows: [string, string][] = [
-    ['Portal', report.portalHost],
-    ['Storage type', report.storageTypeName],
-    ['Dump', report.dump ? 'yes' : 'no'],
+    ...inputRows,
     ['Task', report.taskId || '(none)'],
     ['Status', `${STATUS_ICONS[report.status]} ${report.status}`],
     ['Progress', `${report.progress}%`],
@@ -150,6 +160,9 @@ export async function writeSummary(
       `${report.archivePath} (${report.archiveSize} bytes)`
     ])
   }
+  if (report.downloadFailed) {
+    rows.push(['Download', '❌ failed, so the step failed (see Error)'])
+  }
   if (report.error !== '') {
     rows.push(['Error', report.error])
   }
@@ -157,10 +170,13 @@ export async function writeSummary(
     rows.push(['Warning', report.warning])
   }
 
-  const table = rows.map(([name, value]) => [
-    { data: name, header: false },
-    { data: escapeHtml(redact(value, secrets)), header: false }
-  ])
+  // An empty cell would be written as an unclosed <td>, so the row goes.
+  const table = rows
+    .filter(([, value]) => value !== '')
+    .map(([name, value]) => [
+      { data: name, header: false },
+      { data: escapeHtml(redact(value, secrets)), header: false }
+    ])
   await core.summary
     .addHeading('DocSpace backup', 3)
     .addTable([
