@@ -31754,6 +31754,7 @@ function emptyReport() {
         durationSeconds: 0,
         archivePath: '',
         archiveSize: '',
+        downloadFailed: false,
         portalHost: '',
         storageTypeName: '',
         dump: false,
@@ -31823,10 +31824,16 @@ async function writeSummary(report, secrets) {
         core_debug('GITHUB_STEP_SUMMARY is not set; no job summary written.');
         return;
     }
+    // The inputs describe the backup only once they were all valid.
+    const inputRows = report.portalHost === ''
+        ? []
+        : [
+            ['Portal', report.portalHost],
+            ['Storage type', report.storageTypeName],
+            ['Dump', report.dump ? 'yes' : 'no']
+        ];
     const rows = [
-        ['Portal', report.portalHost],
-        ['Storage type', report.storageTypeName],
-        ['Dump', report.dump ? 'yes' : 'no'],
+        ...inputRows,
         ['Task', report.taskId || '(none)'],
         ['Status', `${STATUS_ICONS[report.status]} ${report.status}`],
         ['Progress', `${report.progress}%`],
@@ -31846,13 +31853,19 @@ async function writeSummary(report, secrets) {
             `${report.archivePath} (${report.archiveSize} bytes)`
         ]);
     }
+    if (report.downloadFailed) {
+        rows.push(['Download', '❌ failed, so the step failed (see Error)']);
+    }
     if (report.error !== '') {
         rows.push(['Error', report.error]);
     }
     if (report.warning !== '') {
         rows.push(['Warning', report.warning]);
     }
-    const table = rows.map(([name, value]) => [
+    // An empty cell would be written as an unclosed <td>, so the row goes.
+    const table = rows
+        .filter(([, value]) => value !== '')
+        .map(([name, value]) => [
         { data: name, header: false },
         { data: escapeHtml(redact(value, secrets)), header: false }
     ]);
@@ -32351,7 +32364,12 @@ async function finish(inputs, deps, report, result) {
                 deps.log.warning(`The backup completed with a warning: ${report.warning}`);
             }
             if (inputs.downloadPath !== '') {
-                await deps.group('Downloading backup', () => download(deps, report));
+                await deps
+                    .group('Downloading backup', () => download(deps, report))
+                    .catch((error) => {
+                    report.downloadFailed = true;
+                    throw error;
+                });
             }
             return;
         case 'failed':
@@ -42467,7 +42485,7 @@ const RETRY_BASE_DELAY_MS = 1000;
 async function downloadArchive(options) {
     const target = await resolveTarget(options.destination, options.fileName);
     const temporary = (0,external_node_path_namespaceObject.join)((0,external_node_path_namespaceObject.dirname)(target), `.${(0,external_node_path_namespaceObject.basename)(target)}.${process.pid}.partial`);
-    const transfer = new Transfer(options, temporary);
+    const transfer = new Transfer(options, target, temporary);
     try {
         const size = await transfer.run();
         await (0,promises_namespaceObject.rename)(temporary, target);
@@ -42501,20 +42519,25 @@ function safeFileName(fileName) {
 /** One download, across the attempts it takes. */
 class Transfer {
     options;
+    target;
     temporary;
     /** Bytes in the temporary file, which chunks are written to as they come. */
     written = 0;
     fd = -1;
     expectedSize;
     maxAttempts;
-    constructor(options, temporary) {
+    /**
+     * Writes to `temporary`. Messages name `target`, the file the user expects.
+     */
+    constructor(options, target, temporary) {
         this.options = options;
+        this.target = target;
         this.temporary = temporary;
         this.maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     }
     async run() {
         const file = await (0,promises_namespaceObject.open)(this.temporary, 'w').catch((error) => {
-            throw fileError(this.temporary, error);
+            throw fileError(this.target, error);
         });
         this.fd = file.fd;
         try {
@@ -42525,7 +42548,7 @@ class Transfer {
             throw error;
         }
         await file.close().catch((error) => {
-            throw fileError(this.temporary, error);
+            throw fileError(this.target, error);
         });
         return this.written;
     }
@@ -42664,7 +42687,7 @@ class Transfer {
                     writeFully(this.fd, chunk, this.written);
                 }
                 catch (error) {
-                    settle(fileError(this.temporary, error));
+                    settle(fileError(this.target, error));
                     return;
                 }
                 this.written += chunk.length;

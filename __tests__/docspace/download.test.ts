@@ -656,7 +656,10 @@ describe('downloadArchive failures', () => {
       sendStart(response, 1000)
       sendRest = () => response.end(SAMPLE.subarray(1000))
     })
-    const link = new URL(`${server.url}/archive.tar.gz?signature=secret-sig`)
+    // The link's path differs from the target's, which the message names.
+    const link = new URL(
+      `${server.url}/backups/archive.tar.gz?signature=secret-sig`
+    )
     await fillDiskFor('archive.tar.gz')
 
     await expectFailure(download(link), link, /no space left on the device/)

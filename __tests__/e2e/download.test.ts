@@ -215,6 +215,10 @@ describe('download-path', () => {
 
       expect(run.exitCode).toBe(1)
       expect(run.outputs.error).toMatch(/no space left on the device/)
+      expect(run.outputs.error).toContain(
+        join(directory, run.outputs['file-name'] ?? '')
+      )
+      expect(run.outputs.error).not.toContain('.partial')
       expect(run.outputs.status).toBe('completed')
       expect(run.outputs['archive-path']).toBe('')
       expect(await readFile(listing, 'utf8')).toBe('')

@@ -60,7 +60,7 @@ export async function downloadArchive(
     dirname(target),
     `.${basename(target)}.${process.pid}.partial`
   )
-  const transfer = new Transfer(options, temporary)
+  const transfer = new Transfer(options, target, temporary)
 
   try {
     const size = await transfer.run()
@@ -110,8 +110,12 @@ class Transfer {
   private expectedSize: number | undefined
   private readonly maxAttempts: number
 
+  /**
+   * Writes to `temporary`. Messages name `target`, the file the user expects.
+   */
   constructor(
     private readonly options: DownloadOptions,
+    private readonly target: string,
     private readonly temporary: string
   ) {
     this.maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS
@@ -119,7 +123,7 @@ class Transfer {
 
   async run(): Promise<number> {
     const file = await open(this.temporary, 'w').catch((error: unknown) => {
-      throw fileError(this.temporary, error)
+      throw fileError(this.target, error)
     })
     this.fd = file.fd
     try {
@@ -129,7 +133,7 @@ class Transfer {
       throw error
     }
     await file.close().catch((error: unknown) => {
-      throw fileError(this.temporary, error)
+      throw fileError(this.target, error)
     })
 
     return this.written
@@ -300,7 +304,7 @@ class Transfer {
         try {
           writeFully(this.fd, chunk, this.written)
         } catch (error) {
-          settle(fileError(this.temporary, error))
+          settle(fileError(this.target, error))
           return
         }
         this.written += chunk.length
