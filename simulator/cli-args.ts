@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util'
+import type { Fault } from './faults.js'
 import type { Outcome, SimulatorOptions } from './options.js'
 
 export interface CliConfig {
@@ -7,6 +8,8 @@ export interface CliConfig {
   tls: boolean
   help: boolean
   options: SimulatorOptions
+  /** Faults to queue once the simulator listens. */
+  faults: Fault[]
 }
 
 export const USAGE = `Usage: node build/simulator/cli.js [options]
@@ -31,6 +34,11 @@ Options:
   --link-style L        relative or absolute DataStore links (default relative)
   --archive-bytes N     size of each downloadable archive (default 65536)
   --ignore-range        answer Range requests with the whole archive
+  --download-status N   answer every archive download with HTTP status N
+                        (400-599), e.g. 404 as for an expired link
+  --download-drop-after N
+                        close the first archive download after N body bytes,
+                        as a dropped connection; the next request resumes
   --tls                 serve HTTPS with a self-signed certificate (needs openssl)
   --help                print this help
 `
@@ -54,6 +62,8 @@ const STRING_OPTIONS = [
   'error-message',
   'free-backups',
   'archive-bytes',
+  'download-status',
+  'download-drop-after',
   ...Object.keys(CHOICES)
 ]
 
@@ -104,8 +114,41 @@ export function parseCliArgs(argv: string[]): CliConfig {
     port,
     tls: values.tls === true,
     help: values.help === true,
-    options
+    options,
+    faults: readDownloadFaults(
+      number('download-status'),
+      number('download-drop-after')
+    )
   }
+}
+
+function readDownloadFaults(
+  status: number | undefined,
+  dropAfterBytes: number | undefined
+): Fault[] {
+  const faults: Fault[] = []
+  if (dropAfterBytes !== undefined) {
+    faults.push({
+      endpoint: 'download',
+      kind: 'reset-mid-body',
+      afterBytes: dropAfterBytes
+    })
+  }
+  if (status !== undefined) {
+    if (status < 400 || status > 599) {
+      throw new Error(
+        `--download-status: ${status} is not an error status. Use 400-599.`
+      )
+    }
+    faults.push({
+      endpoint: 'download',
+      kind: 'status',
+      status,
+      times: Number.POSITIVE_INFINITY
+    })
+  }
+
+  return faults
 }
 
 function readInteger(

@@ -33,6 +33,7 @@ async function run(config: CliConfig): Promise<void> {
     tls: certificate,
     onRequest: logRequest
   })
+  config.faults.forEach(fault => simulator.faults.add(fault))
 
   const ready = {
     url: simulator.url,

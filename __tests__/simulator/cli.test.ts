@@ -24,6 +24,7 @@ describe('parseCliArgs', () => {
     expect(config.port).toBe(0)
     expect(config.tls).toBe(false)
     expect(Object.values(config.options).every(v => v === undefined)).toBe(true)
+    expect(config.faults).toEqual([])
   })
 
   it('reads every option', () => {
@@ -44,6 +45,8 @@ describe('parseCliArgs', () => {
       '--archive-bytes=100',
       '--error-message=Disk full',
       '--ignore-range',
+      '--download-status=404',
+      '--download-drop-after=1000',
       '--tls'
     ])
 
@@ -65,12 +68,22 @@ describe('parseCliArgs', () => {
       archiveBytes: 100,
       ignoreRange: true
     })
+    expect(config.faults).toEqual([
+      { endpoint: 'download', kind: 'reset-mid-body', afterBytes: 1000 },
+      {
+        endpoint: 'download',
+        kind: 'status',
+        status: 404,
+        times: Number.POSITIVE_INFINITY
+      }
+    ])
   })
 
   it.each([
     [['--outcome', 'maybe'], "--outcome: 'maybe' is not valid"],
     [['--job-ms', '1.5'], "--job-ms: '1.5' is not a whole number"],
     [['--port', '70000'], '--port: 70000 is not a TCP port'],
+    [['--download-status', '200'], '--download-status: 200 is not an error'],
     [['--colour'], "Unknown option '--colour'"]
   ])('rejects %j', (argv, message) => {
     expect(() => parseCliArgs(argv)).toThrow(message)
@@ -160,6 +173,39 @@ describe('cli', () => {
     expect(stderr()).toContain('GET /api/2.0/backup/getbackupprogress 200')
     expect(stderr()).not.toContain('sk-cli-key')
     expect(code).toBe(0)
+  })
+
+  it('fails downloads with --download-status', async () => {
+    const { child, ready } = await startCli([
+      '--queued-ms=0',
+      '--job-ms=0',
+      '--download-status=404'
+    ])
+    const headers = {
+      Authorization: `Bearer ${ready.apiKey}`,
+      'Content-Type': 'application/json'
+    }
+
+    const started = await fetch(`${ready.url}/api/2.0/backup/startbackup`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ storageType: 4, storageParams: [], dump: false })
+    })
+    const { response } = (await started.json()) as {
+      response: { link: string }
+    }
+    const statuses: number[] = []
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const download = await fetch(new URL(response.link, ready.url), {
+        headers
+      })
+      await download.arrayBuffer()
+      statuses.push(download.status)
+    }
+    await stop(child)
+
+    expect(response.link).not.toBe('')
+    expect(statuses).toEqual([404, 404])
   })
 
   it('serves HTTPS with --tls', async () => {
