@@ -42476,6 +42476,8 @@ const DEFAULT_MAX_ATTEMPTS = 5;
 const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 const DEFAULT_PROGRESS_INTERVAL_MS = 5000;
 const RETRY_BASE_DELAY_MS = 1000;
+const REDIRECT_STATUSES = [301, 302, 303, 307, 308];
+const download_MAX_REDIRECTS = 10;
 /**
  * Streams the archive to a temporary file beside the target and renames it
  * once complete, so no partial file ever has the final name. Resumes with
@@ -42576,8 +42578,7 @@ class Transfer {
     async attempt() {
         const resuming = this.written > 0;
         const client = new lib_HttpClient('docspace-backup-action', [], {
-            allowRedirects: true,
-            allowRedirectDowngrade: false,
+            allowRedirects: false,
             keepAlive: false,
             socketTimeout: this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS
         });
@@ -42589,17 +42590,40 @@ class Transfer {
             client.dispose();
         }
     }
+    /**
+     * Sends the GET and follows redirects here, not in @actions/http-client,
+     * which keeps the Authorization header on a redirect to the same host name
+     * on another port, which can be another service. Relative Locations work
+     * here too, which @actions/http-client 4 rejects as invalid URLs.
+     */
     async request(client, resuming) {
+        let url = this.options.link;
+        for (let redirects = 0;; redirects++) {
+            const response = await this.get(client, url, resuming);
+            const location = response.message.headers.location;
+            if (!REDIRECT_STATUSES.includes(response.message.statusCode ?? 0) ||
+                location === undefined) {
+                return response;
+            }
+            response.message.resume();
+            if (redirects >= download_MAX_REDIRECTS) {
+                throw new DownloadError(`Downloading the archive failed: more than ${download_MAX_REDIRECTS} ` +
+                    'redirects.');
+            }
+            url = redirectTarget(url, location);
+        }
+    }
+    async get(client, url, resuming) {
         const headers = {};
         // A pre-signed link to another host (object storage) gets no key.
-        if (this.options.link.origin === this.options.portalUrl.origin) {
+        if (url.origin === this.options.portalUrl.origin) {
             headers.Authorization = this.options.authorization;
         }
         if (resuming) {
             headers.Range = `bytes=${this.written}-`;
         }
         try {
-            return await client.get(this.options.link.href, headers);
+            return await client.get(url.href, headers);
         }
         catch (error) {
             throw new Interrupted(describeError(error), error);
@@ -42708,6 +42732,27 @@ class Transfer {
             signal?.addEventListener('abort', onAbort, { once: true });
         });
     }
+}
+/**
+ * Resolves a redirect's Location against the URL that returned it. Rejects
+ * a Location that does not parse, and a step from HTTPS down to HTTP. The
+ * messages leave out both URLs, which may carry a signature.
+ */
+function redirectTarget(from, location) {
+    let target;
+    try {
+        target = new URL(location, from);
+    }
+    catch {
+        throw new DownloadError('Downloading the archive failed: the server redirected to an invalid ' +
+            'URL.');
+    }
+    if (from.protocol === 'https:' && target.protocol !== 'https:') {
+        throw new DownloadError('Downloading the archive failed: the server redirected from HTTPS to ' +
+            `${target.protocol.replace(':', '').toUpperCase()}, which the ` +
+            'action does not follow.');
+    }
+    return target;
 }
 /** Writes the whole chunk at `position`, blocking until it is done. */
 function writeFully(fd, chunk, position) {

@@ -506,6 +506,58 @@ describe('downloadArchive', () => {
     expect((await readFile(archive.path)).equals(SAMPLE)).toBe(true)
   })
 
+  it('drops the key on a redirect to another port', async () => {
+    const storage = await startServer((_request, response) =>
+      sendSample(response)
+    )
+    const portal = await startServer((_request, response) => {
+      response.writeHead(307, { Location: `${storage.url}/bucket/archive` })
+      response.end()
+    })
+
+    const archive = await download(new URL(`${portal.url}/archive.tar.gz`), {
+      portalUrl: new URL(`${portal.url}/`)
+    })
+
+    expect(new URL(storage.url).hostname).toBe(new URL(portal.url).hostname)
+    expect(portal.requests[0]?.authorization).toBeDefined()
+    expect(storage.requests[0]?.authorization).toBeUndefined()
+    expect((await readFile(archive.path)).equals(SAMPLE)).toBe(true)
+  })
+
+  it('keeps the key on a redirect within the portal', async () => {
+    const portal = await startServer((request, response) => {
+      if (request.url === '/archive.tar.gz') {
+        response.writeHead(302, { Location: '/files/archive.tar.gz' })
+        response.end()
+        return
+      }
+      sendSample(response)
+    })
+
+    await download(new URL(`${portal.url}/archive.tar.gz`), {
+      portalUrl: new URL(`${portal.url}/`)
+    })
+
+    expect(portal.requests).toHaveLength(2)
+    expect(portal.requests[1]?.authorization).toBe(`Bearer ${simulator.apiKey}`)
+  })
+
+  it('stops after 10 redirects', async () => {
+    const portal = await startServer((_request, response) => {
+      response.writeHead(302, { Location: '/again?signature=secret-sig' })
+      response.end()
+    })
+    const link = new URL(`${portal.url}/archive.tar.gz?signature=secret-sig`)
+
+    const error = await rejectionOf(download(link))
+
+    expect(error).toBeInstanceOf(DownloadError)
+    expect(error.message).toMatch(/more than 10 redirects/)
+    expect(error.message).not.toContain('secret-sig')
+    expect(portal.requests).toHaveLength(11)
+  })
+
   it('logs progress at most once per interval', async () => {
     simulator.options.archiveBytes = 2 * 1024 * 1024
     const backup = await finishBackup()

@@ -239,6 +239,31 @@ describe('download', () => {
     expect(requestsTo(simulator, 'download')).toHaveLength(1)
   })
 
+  it.concurrent('over https: refuses a redirect to http', async () => {
+    const plain = await servers.simulator({ archiveBytes: ARCHIVE_BYTES })
+    const simulator = await servers.simulator({
+      tls: selfSigned,
+      archiveBytes: ARCHIVE_BYTES
+    })
+    simulator.faults.add({
+      endpoint: 'download',
+      kind: 'redirect',
+      status: 302,
+      location: `${plain.url}/studio/1/backup/archive.tar.gz`
+    })
+
+    const run = await runStep(
+      simulator,
+      { 'download-path': `${join(trustDirectory, 'downgrade')}/` },
+      { env: { NODE_EXTRA_CA_CERTS: selfSignedCaFile } }
+    )
+
+    expect(run.exitCode).toBe(1)
+    expect(run.outputs.error).toMatch(/redirected from HTTPS to HTTP/)
+    expect(run.outputs['archive-path']).toBe('')
+    expect(plain.requests).toHaveLength(0)
+  })
+
   it.concurrent('through HTTP_PROXY: saves the archive', async () => {
     const simulator = await servers.simulator({ archiveBytes: ARCHIVE_BYTES })
     const proxy = await servers.proxy(addressOf(simulator))
