@@ -42577,13 +42577,8 @@ class Transfer {
     }
     async attempt() {
         const resuming = this.written > 0;
-        const client = new lib_HttpClient('docspace-backup-action', [], {
-            allowRedirects: false,
-            keepAlive: false,
-            socketTimeout: this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS
-        });
+        const { client, response } = await this.request(resuming);
         try {
-            const response = await this.request(client, resuming);
             await this.receive(response.message, resuming);
         }
         finally {
@@ -42596,16 +42591,27 @@ class Transfer {
      * on another port, which can be another service. Relative Locations work
      * here too, which @actions/http-client 4 rejects as invalid URLs.
      */
-    async request(client, resuming) {
+    async request(resuming) {
         let url = this.options.link;
         for (let redirects = 0;; redirects++) {
-            const response = await this.get(client, url, resuming);
+            // A client per hop, because a client keeps the agent of its first
+            // request, and an HTTP agent cannot send an HTTPS request.
+            const client = new lib_HttpClient('docspace-backup-action', [], {
+                allowRedirects: false,
+                keepAlive: false,
+                socketTimeout: this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS
+            });
+            const response = await this.get(client, url, resuming).catch((error) => {
+                client.dispose();
+                throw error;
+            });
             const location = response.message.headers.location;
             if (!REDIRECT_STATUSES.includes(response.message.statusCode ?? 0) ||
                 location === undefined) {
-                return response;
+                return { client, response };
             }
             response.message.resume();
+            client.dispose();
             if (redirects >= download_MAX_REDIRECTS) {
                 throw new DownloadError(`Downloading the archive failed: more than ${download_MAX_REDIRECTS} ` +
                     'redirects.');
@@ -42616,7 +42622,7 @@ class Transfer {
     async get(client, url, resuming) {
         const headers = {};
         // A pre-signed link to another host (object storage) gets no key.
-        if (url.origin === this.options.portalUrl.origin) {
+        if (isPortal(url, this.options.portalUrl)) {
             headers.Authorization = this.options.authorization;
         }
         if (resuming) {
@@ -42732,6 +42738,16 @@ class Transfer {
             signal?.addEventListener('abort', onAbort, { once: true });
         });
     }
+}
+/**
+ * Tells whether `url` is on the portal: its origin, or the HTTPS form of an
+ * HTTP portal on the same host name, as the API client also accepts.
+ */
+function isPortal(url, portalUrl) {
+    return (url.origin === portalUrl.origin ||
+        (portalUrl.protocol === 'http:' &&
+            url.protocol === 'https:' &&
+            url.hostname === portalUrl.hostname));
 }
 /**
  * Resolves a redirect's Location against the URL that returned it. Rejects

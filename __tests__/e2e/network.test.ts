@@ -1,5 +1,7 @@
 import { afterAll, describe, expect, it } from '@jest/globals'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ActionRun } from '../../scripts/lib/run-action.js'
@@ -262,6 +264,38 @@ describe('download', () => {
     expect(run.outputs.error).toMatch(/redirected from HTTPS to HTTP/)
     expect(run.outputs['archive-path']).toBe('')
     expect(plain.requests).toHaveLength(0)
+  })
+
+  it.concurrent('http portal moved to https: sends the key', async () => {
+    const simulator = await servers.simulator({
+      tls: selfSigned,
+      archiveBytes: ARCHIVE_BYTES
+    })
+    // An HTTP front on 127.0.0.1 that moves every request to HTTPS.
+    const front = createServer((request, response) => {
+      request.resume()
+      response.writeHead(308, { Location: `${simulator.url}${request.url}` })
+      response.end()
+    })
+    await new Promise<void>(resolve => front.listen(0, '127.0.0.1', resolve))
+    const { port } = front.address() as AddressInfo
+
+    try {
+      const run = await runStep(
+        simulator,
+        {
+          'portal-url': `http://127.0.0.1:${port}`,
+          'download-path': `${join(trustDirectory, 'upgrade')}/`
+        },
+        { env: { NODE_EXTRA_CA_CERTS: selfSignedCaFile } }
+      )
+
+      expectSavedArchive(run)
+      expect(requestsTo(simulator, 'download')[0]?.hasAuthorization).toBe(true)
+    } finally {
+      front.closeAllConnections()
+      await new Promise(resolve => front.close(resolve))
+    }
   })
 
   it.concurrent('through HTTP_PROXY: saves the archive', async () => {

@@ -169,13 +169,8 @@ class Transfer {
 
   private async attempt(): Promise<void> {
     const resuming = this.written > 0
-    const client = new HttpClient('docspace-backup-action', [], {
-      allowRedirects: false,
-      keepAlive: false,
-      socketTimeout: this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS
-    })
+    const { client, response } = await this.request(resuming)
     try {
-      const response = await this.request(client, resuming)
       await this.receive(response.message, resuming)
     } finally {
       client.dispose()
@@ -188,19 +183,32 @@ class Transfer {
    * on another port, which can be another service. Relative Locations work
    * here too, which @actions/http-client 4 rejects as invalid URLs.
    */
-  private async request(client: HttpClient, resuming: boolean) {
+  private async request(resuming: boolean) {
     let url = this.options.link
     for (let redirects = 0; ; redirects++) {
-      const response = await this.get(client, url, resuming)
+      // A client per hop, because a client keeps the agent of its first
+      // request, and an HTTP agent cannot send an HTTPS request.
+      const client = new HttpClient('docspace-backup-action', [], {
+        allowRedirects: false,
+        keepAlive: false,
+        socketTimeout: this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS
+      })
+      const response = await this.get(client, url, resuming).catch(
+        (error: unknown) => {
+          client.dispose()
+          throw error
+        }
+      )
       const location = response.message.headers.location
       if (
         !REDIRECT_STATUSES.includes(response.message.statusCode ?? 0) ||
         location === undefined
       ) {
-        return response
+        return { client, response }
       }
 
       response.message.resume()
+      client.dispose()
       if (redirects >= MAX_REDIRECTS) {
         throw new DownloadError(
           `Downloading the archive failed: more than ${MAX_REDIRECTS} ` +
@@ -214,7 +222,7 @@ class Transfer {
   private async get(client: HttpClient, url: URL, resuming: boolean) {
     const headers: Record<string, string> = {}
     // A pre-signed link to another host (object storage) gets no key.
-    if (url.origin === this.options.portalUrl.origin) {
+    if (isPortal(url, this.options.portalUrl)) {
       headers.Authorization = this.options.authorization
     }
     if (resuming) {
@@ -360,6 +368,19 @@ class Transfer {
       signal?.addEventListener('abort', onAbort, { once: true })
     })
   }
+}
+
+/**
+ * Tells whether `url` is on the portal: its origin, or the HTTPS form of an
+ * HTTP portal on the same host name, as the API client also accepts.
+ */
+function isPortal(url: URL, portalUrl: URL): boolean {
+  return (
+    url.origin === portalUrl.origin ||
+    (portalUrl.protocol === 'http:' &&
+      url.protocol === 'https:' &&
+      url.hostname === portalUrl.hostname)
+  )
 }
 
 /**
