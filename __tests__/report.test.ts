@@ -249,6 +249,28 @@ describe('writeSummary', () => {
     expect(summary).toContain('portal-url: missing.')
   })
 
+  it('keeps the lines of a message apart', async () => {
+    const report = finishedReport({
+      status: 'failed',
+      error: 'portal-url: missing.\napi-key: missing.'
+    })
+
+    await writeSummary(report, secrets)
+
+    expect(readFileSync(summaryPath, 'utf8')).toContain(
+      'portal-url: missing.<br>api-key: missing.'
+    )
+  })
+
+  it('shows no progress or file without a task', async () => {
+    await writeSummary(emptyReport(), secrets)
+    const summary = readFileSync(summaryPath, 'utf8')
+
+    expect(summary).toContain('(none: no backup started)')
+    expect(summary).not.toContain('Progress')
+    expect(summary).not.toContain('File')
+  })
+
   it('writes no empty cell', async () => {
     await writeSummary(emptyReport(), secrets)
     const summary = readFileSync(summaryPath, 'utf8')

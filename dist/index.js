@@ -31832,13 +31832,15 @@ async function writeSummary(report, secrets) {
             ['Storage type', report.storageTypeName],
             ['Dump', report.dump ? 'yes' : 'no']
         ];
+    // Without a task no backup started, so it has no progress or file.
+    const hasTask = report.taskId !== '';
     const rows = [
         ...inputRows,
-        ['Task', report.taskId || '(none)'],
+        ['Task', hasTask ? report.taskId : '(none: no backup started)'],
         ['Status', `${STATUS_ICONS[report.status]} ${report.status}`],
-        ['Progress', `${report.progress}%`],
+        ['Progress', hasTask ? `${report.progress}%` : ''],
         ['Duration', `${report.durationSeconds}s`],
-        ['File', report.fileName || '(unknown)'],
+        ['File', hasTask ? report.fileName || '(unknown)' : ''],
         [
             'Expires',
             report.expiresOn || (report.status === 'completed' ? 'never' : '')
@@ -31867,7 +31869,7 @@ async function writeSummary(report, secrets) {
         .filter(([, value]) => value !== '')
         .map(([name, value]) => [
         { data: name, header: false },
-        { data: escapeHtml(redact(value, secrets)), header: false }
+        { data: cellHtml(redact(value, secrets)), header: false }
     ]);
     await summary
         .addHeading('DocSpace backup', 3)
@@ -31894,8 +31896,13 @@ function redact(text, secrets) {
         .filter(secret => secret !== '')
         .reduce((result, secret) => result.split(secret).join('***'), text);
 }
-function escapeHtml(text) {
-    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+/** Escapes text for a table cell, and keeps its line breaks as `<br>`. */
+function cellHtml(text) {
+    return text
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/\r?\n/g, '<br>');
 }
 
 ;// CONCATENATED MODULE: ./src/retry.ts

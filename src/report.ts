@@ -139,13 +139,15 @@ export async function writeSummary(
           ['Storage type', report.storageTypeName],
           ['Dump', report.dump ? 'yes' : 'no']
         ]
+  // Without a task no backup started, so it has no progress or file.
+  const hasTask = report.taskId !== ''
   const rows: [string, string][] = [
     ...inputRows,
-    ['Task', report.taskId || '(none)'],
+    ['Task', hasTask ? report.taskId : '(none: no backup started)'],
     ['Status', `${STATUS_ICONS[report.status]} ${report.status}`],
-    ['Progress', `${report.progress}%`],
+    ['Progress', hasTask ? `${report.progress}%` : ''],
     ['Duration', `${report.durationSeconds}s`],
-    ['File', report.fileName || '(unknown)'],
+    ['File', hasTask ? report.fileName || '(unknown)' : ''],
     [
       'Expires',
       report.expiresOn || (report.status === 'completed' ? 'never' : '')
@@ -175,7 +177,7 @@ export async function writeSummary(
     .filter(([, value]) => value !== '')
     .map(([name, value]) => [
       { data: name, header: false },
-      { data: escapeHtml(redact(value, secrets)), header: false }
+      { data: cellHtml(redact(value, secrets)), header: false }
     ])
   await core.summary
     .addHeading('DocSpace backup', 3)
@@ -205,6 +207,11 @@ export function redact(text: string, secrets: string[]): string {
     .reduce((result, secret) => result.split(secret).join('***'), text)
 }
 
-function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+/** Escapes text for a table cell, and keeps its line breaks as `<br>`. */
+function cellHtml(text: string): string {
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/\r?\n/g, '<br>')
 }
