@@ -28374,7 +28374,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3570);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9883);
 
 // The runner sends SIGINT when a run is cancelled, then SIGTERM about 7.5 s
 // later. Stop waiting on the first, so outputs are set and, when asked, the
@@ -28397,7 +28397,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3570:
+/***/ 9883:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -41980,6 +41980,26 @@ function preprocess(fn, schema) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/docspace/redirects.ts
+/**
+ * Resolves a redirect's Location against the URL that returned it, or
+ * returns undefined when it does not parse.
+ */
+function tryUrl(location, base) {
+    try {
+        return new URL(location, base);
+    }
+    catch {
+        return undefined;
+    }
+}
+/** Tells whether `to` is the HTTPS form of the HTTP URL `from`'s host. */
+function isHttpsUpgrade(from, to) {
+    return (from.protocol === 'http:' &&
+        to.protocol === 'https:' &&
+        from.hostname === to.hostname);
+}
+
 ;// CONCATENATED MODULE: ./src/docspace/schemas.ts
 
 /**
@@ -42302,6 +42322,7 @@ function transport_describe(request) {
 
 
 
+
 /** The backup API's endpoints and their HTTP methods. */
 const ACTION_METHODS = {
     getbackupprogress: 'GET',
@@ -42446,19 +42467,6 @@ class DocSpaceClient {
         return result.data;
     }
 }
-function tryUrl(location, base) {
-    try {
-        return new URL(location, base);
-    }
-    catch {
-        return undefined;
-    }
-}
-function isHttpsUpgrade(from, to) {
-    return (from.protocol === 'http:' &&
-        to.protocol === 'https:' &&
-        from.hostname === to.hostname);
-}
 
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
@@ -42467,6 +42475,7 @@ const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.ur
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: ./src/docspace/download.ts
+
 
 
 
@@ -42593,10 +42602,9 @@ class Transfer {
         }
     }
     /**
-     * Sends the GET and follows redirects here, not in @actions/http-client,
-     * which keeps the Authorization header on a redirect to the same host name
-     * on another port, which can be another service. Relative Locations work
-     * here too, which @actions/http-client 4 rejects as invalid URLs.
+     * Sends the GET and follows redirects itself. @actions/http-client 4 keeps
+     * the Authorization header on a redirect to another port of the same host,
+     * which can be another service, and rejects a relative Location.
      */
     async request(resuming) {
         let url = this.options.link;
@@ -42751,10 +42759,7 @@ class Transfer {
  * HTTP portal on the same host name, as the API client also accepts.
  */
 function isPortal(url, portalUrl) {
-    return (url.origin === portalUrl.origin ||
-        (portalUrl.protocol === 'http:' &&
-            url.protocol === 'https:' &&
-            url.hostname === portalUrl.hostname));
+    return url.origin === portalUrl.origin || isHttpsUpgrade(portalUrl, url);
 }
 /**
  * Resolves a redirect's Location against the URL that returned it. Rejects
@@ -42762,11 +42767,8 @@ function isPortal(url, portalUrl) {
  * messages leave out both URLs, which may carry a signature.
  */
 function redirectTarget(from, location) {
-    let target;
-    try {
-        target = new URL(location, from);
-    }
-    catch {
+    const target = tryUrl(location, from);
+    if (!target) {
         throw new DownloadError('Downloading the archive failed: the server redirected to an invalid ' +
             'URL.');
     }

@@ -8,6 +8,7 @@ import {
 import { realNow, realSleep, type Now, type Sleep } from '../time.js'
 import { DocSpaceRedirectError, DocSpaceResponseError } from './errors.js'
 import type { ErrorContext } from './hints.js'
+import { isHttpsUpgrade, tryUrl } from './redirects.js'
 import { readEnvelope, type RawResponse } from './response.js'
 import {
   backupHistoryRecordSchema,
@@ -260,20 +261,4 @@ export class DocSpaceClient {
 
     return result.data
   }
-}
-
-function tryUrl(location: string, base: URL): URL | undefined {
-  try {
-    return new URL(location, base)
-  } catch {
-    return undefined
-  }
-}
-
-function isHttpsUpgrade(from: URL, to: URL): boolean {
-  return (
-    from.protocol === 'http:' &&
-    to.protocol === 'https:' &&
-    from.hostname === to.hostname
-  )
 }

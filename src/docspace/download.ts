@@ -4,6 +4,7 @@ import { mkdir, open, rename, rm, stat } from 'node:fs/promises'
 import type { IncomingMessage } from 'node:http'
 import { basename, dirname, join, resolve } from 'node:path'
 import { formatDuration, type Now, type Sleep } from '../time.js'
+import { isHttpsUpgrade, tryUrl } from './redirects.js'
 
 export interface DownloadOptions {
   /** The absolute download link; a secret that no message may contain. */
@@ -178,10 +179,9 @@ class Transfer {
   }
 
   /**
-   * Sends the GET and follows redirects here, not in @actions/http-client,
-   * which keeps the Authorization header on a redirect to the same host name
-   * on another port, which can be another service. Relative Locations work
-   * here too, which @actions/http-client 4 rejects as invalid URLs.
+   * Sends the GET and follows redirects itself. @actions/http-client 4 keeps
+   * the Authorization header on a redirect to another port of the same host,
+   * which can be another service, and rejects a relative Location.
    */
   private async request(resuming: boolean) {
     let url = this.options.link
@@ -375,12 +375,7 @@ class Transfer {
  * HTTP portal on the same host name, as the API client also accepts.
  */
 function isPortal(url: URL, portalUrl: URL): boolean {
-  return (
-    url.origin === portalUrl.origin ||
-    (portalUrl.protocol === 'http:' &&
-      url.protocol === 'https:' &&
-      url.hostname === portalUrl.hostname)
-  )
+  return url.origin === portalUrl.origin || isHttpsUpgrade(portalUrl, url)
 }
 
 /**
@@ -389,10 +384,8 @@ function isPortal(url: URL, portalUrl: URL): boolean {
  * messages leave out both URLs, which may carry a signature.
  */
 function redirectTarget(from: URL, location: string): URL {
-  let target: URL
-  try {
-    target = new URL(location, from)
-  } catch {
+  const target = tryUrl(location, from)
+  if (!target) {
     throw new DownloadError(
       'Downloading the archive failed: the server redirected to an invalid ' +
         'URL.'
