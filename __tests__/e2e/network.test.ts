@@ -1,7 +1,5 @@
 import { afterAll, describe, expect, it } from '@jest/globals'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ActionRun } from '../../scripts/lib/run-action.js'
@@ -271,31 +269,19 @@ describe('download', () => {
       tls: selfSigned,
       archiveBytes: ARCHIVE_BYTES
     })
-    // An HTTP front on 127.0.0.1 that moves every request to HTTPS.
-    const front = createServer((request, response) => {
-      request.resume()
-      response.writeHead(308, { Location: `${simulator.url}${request.url}` })
-      response.end()
-    })
-    await new Promise<void>(resolve => front.listen(0, '127.0.0.1', resolve))
-    const { port } = front.address() as AddressInfo
+    const front = await servers.redirector(simulator.url)
 
-    try {
-      const run = await runStep(
-        simulator,
-        {
-          'portal-url': `http://127.0.0.1:${port}`,
-          'download-path': `${join(trustDirectory, 'upgrade')}/`
-        },
-        { env: { NODE_EXTRA_CA_CERTS: selfSignedCaFile } }
-      )
+    const run = await runStep(
+      simulator,
+      {
+        'portal-url': front.url,
+        'download-path': `${join(trustDirectory, 'upgrade')}/`
+      },
+      { env: { NODE_EXTRA_CA_CERTS: selfSignedCaFile } }
+    )
 
-      expectSavedArchive(run)
-      expect(requestsTo(simulator, 'download')[0]?.hasAuthorization).toBe(true)
-    } finally {
-      front.closeAllConnections()
-      await new Promise(resolve => front.close(resolve))
-    }
+    expectSavedArchive(run)
+    expect(requestsTo(simulator, 'download')[0]?.hasAuthorization).toBe(true)
   })
 
   it.concurrent('through HTTP_PROXY: saves the archive', async () => {

@@ -25,8 +25,8 @@ interface Closable {
 }
 
 /**
- * Returns starters for the simulator, the forward proxy and the recording
- * server, and closes everything they started once the file's tests are done.
+ * Returns starters for the simulator, the forward proxy, the recording server
+ * and the redirecting server, and closes everything they started once the file's tests are done.
  * Jest runs `it.concurrent` tests together, so an `afterEach` that closed
  * every server could close one that another test still uses.
  */
@@ -34,6 +34,7 @@ export function useServers(): {
   simulator: (options?: SimulatorOptions) => Promise<Simulator>
   proxy: (target: AddressInfo) => Promise<ForwardProxy>
   recorder: (host: string) => Promise<RecordingServer>
+  redirector: (target: string) => Promise<RedirectingServer>
 } {
   const started: Closable[] = []
   afterAll(async () => {
@@ -48,7 +49,8 @@ export function useServers(): {
     simulator: async options =>
       track(await startSimulator({ ...FAST_JOB, ...options })),
     proxy: async target => track(await startForwardProxy(target)),
-    recorder: async host => track(await startRecordingServer(host))
+    recorder: async host => track(await startRecordingServer(host)),
+    redirector: async target => track(await startRedirectingServer(target))
   }
 }
 
@@ -189,6 +191,31 @@ export async function startRecordingServer(
   return {
     url: `http://${host}:${port}`,
     authorizationSeen,
+    close: () => closeServer(server)
+  }
+}
+
+/** A server that moves every request elsewhere with a 308. */
+export interface RedirectingServer extends Closable {
+  /** `http://127.0.0.1:<port>`, without a trailing slash. */
+  url: string
+}
+
+/**
+ * Starts a server on 127.0.0.1 that answers each request with a 308 to the
+ * same path under `target`, as an HTTP front of an HTTPS portal does.
+ */
+export async function startRedirectingServer(
+  target: string
+): Promise<RedirectingServer> {
+  const server = createServer((incoming, outgoing) => {
+    incoming.resume()
+    outgoing.writeHead(308, { Location: `${target}${incoming.url}` }).end()
+  })
+  const port = await listen(server, '127.0.0.1')
+
+  return {
+    url: `http://127.0.0.1:${port}`,
     close: () => closeServer(server)
   }
 }
